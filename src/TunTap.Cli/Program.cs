@@ -1,0 +1,3 @@
+using TunTap.Cli;
+
+return await CliApp.RunAsync(args).ConfigureAwait(false);
