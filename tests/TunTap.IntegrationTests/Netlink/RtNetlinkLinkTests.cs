@@ -1,24 +1,9 @@
-using TunTap.Netlink;
 using TunTap.TestKit;
 
 namespace TunTap.IntegrationTests.Netlink;
 
 public sealed class RtNetlinkLinkTests
 {
-    private static T InNamespace<T>(string netns, Func<RtNetlinkClient, T> action) =>
-        NetworkNamespace.Run(netns, () =>
-        {
-            using var client = RtNetlinkClient.Open();
-            return action(client);
-        });
-
-    private static void InNamespace(string netns, Action<RtNetlinkClient> action) =>
-        InNamespace(netns, client =>
-        {
-            action(client);
-            return 0;
-        });
-
     [Fact]
     public async Task Lists_the_same_links_as_ip_including_loopback()
     {
@@ -26,7 +11,7 @@ public sealed class RtNetlinkLinkTests
         var ns = scope.Names[0];
         await IpJson.RunAsync(ns, "link", "add", "d0", "type", "veth", "peer", "name", "d1");
 
-        var links = InNamespace(ns, c => c.GetLinks());
+        var links = InNamespace.Netlink(ns, c => c.GetLinks());
 
         Assert.Equal((await IpJson.LinkNamesAsync(ns)).Order(), links.Select(l => l.Name).Order());
         var lo = Assert.Single(links, l => l.Name == "lo");
@@ -50,7 +35,7 @@ public sealed class RtNetlinkLinkTests
         await using var scope = await NetnsScope.CreateAsync("nl-find");
         var ns = scope.Names[0];
 
-        var (found, error) = InNamespace(ns, c => (c.FindLink("nope0"), Record.Exception(() => c.GetLink("nope0"))));
+        var (found, error) = InNamespace.Netlink(ns, c => (c.FindLink("nope0"), Record.Exception(() => c.GetLink("nope0"))));
 
         Assert.Null(found);
         var tunTap = Assert.IsAssignableFrom<TunTapException>(error);
@@ -64,14 +49,14 @@ public sealed class RtNetlinkLinkTests
         await using var scope = await NetnsScope.CreateAsync("nl-veth", 2);
         var (a, b) = (scope.Names[0], scope.Names[1]);
 
-        InNamespace(a, c => c.CreateVethPair("va0", "vb0", b));
+        InNamespace.Netlink(a, c => c.CreateVethPair("va0", "vb0", b));
 
         var va = (await IpJson.LinkAsync(a, "va0"))!.Value;
         Assert.Equal("veth", va.GetProperty("linkinfo").GetProperty("info_kind").GetString());
         var vb = (await IpJson.LinkAsync(b, "vb0"))!.Value;
         Assert.Equal("veth", vb.GetProperty("linkinfo").GetProperty("info_kind").GetString());
         Assert.Null(await IpJson.LinkAsync(a, "vb0"));
-        var seen = InNamespace(b, c => c.GetLink("vb0"));
+        var seen = InNamespace.Netlink(b, c => c.GetLink("vb0"));
         Assert.Equal("veth", seen.Kind);
         Assert.Equal(vb.GetProperty("ifindex").GetInt32(), seen.Index);
     }
@@ -81,21 +66,21 @@ public sealed class RtNetlinkLinkTests
     {
         await using var scope = await NetnsScope.CreateAsync("nl-updown");
         var ns = scope.Names[0];
-        InNamespace(ns, c => c.CreateVethPair("va1", "vb1"));
+        InNamespace.Netlink(ns, c => c.CreateVethPair("va1", "vb1"));
 
-        InNamespace(ns, c => c.SetUp("va1", true));
+        InNamespace.Netlink(ns, c => c.SetUp("va1", true));
         Assert.Contains("UP", IpJson.Flags((await IpJson.LinkAsync(ns, "va1"))!.Value));
-        var halfUp = InNamespace(ns, c => c.GetLink("va1"));
+        var halfUp = InNamespace.Netlink(ns, c => c.GetLink("va1"));
         Assert.True(halfUp.IsUp);
         Assert.False(halfUp.HasCarrier);
 
-        InNamespace(ns, c => c.SetUp("vb1", true));
-        await Wait.UntilAsync(() => InNamespace(ns, c => c.GetLink("va1").HasCarrier), TimeSpan.FromSeconds(5));
+        InNamespace.Netlink(ns, c => c.SetUp("vb1", true));
+        await Wait.UntilAsync(() => InNamespace.Netlink(ns, c => c.GetLink("va1").HasCarrier), TimeSpan.FromSeconds(5));
         Assert.Contains("LOWER_UP", IpJson.Flags((await IpJson.LinkAsync(ns, "va1"))!.Value));
 
-        InNamespace(ns, c => c.SetUp("va1", false));
+        InNamespace.Netlink(ns, c => c.SetUp("va1", false));
         Assert.DoesNotContain("UP", IpJson.Flags((await IpJson.LinkAsync(ns, "va1"))!.Value));
-        Assert.False(InNamespace(ns, c => c.GetLink("va1")).IsUp);
+        Assert.False(InNamespace.Netlink(ns, c => c.GetLink("va1")).IsUp);
     }
 
     [Fact]
@@ -103,13 +88,13 @@ public sealed class RtNetlinkLinkTests
     {
         await using var scope = await NetnsScope.CreateAsync("nl-mtu");
         var ns = scope.Names[0];
-        InNamespace(ns, c => c.CreateVethPair("va2", "vb2"));
+        InNamespace.Netlink(ns, c => c.CreateVethPair("va2", "vb2"));
 
-        InNamespace(ns, c => c.SetMtu("va2", 1400));
+        InNamespace.Netlink(ns, c => c.SetMtu("va2", 1400));
 
         Assert.Equal(1400, (await IpJson.LinkAsync(ns, "va2"))!.Value.GetProperty("mtu").GetInt32());
-        Assert.Equal(1400, InNamespace(ns, c => c.GetLink("va2")).Mtu);
-        Assert.Equal(1500, InNamespace(ns, c => c.GetLink("vb2")).Mtu);
+        Assert.Equal(1400, InNamespace.Netlink(ns, c => c.GetLink("va2")).Mtu);
+        Assert.Equal(1500, InNamespace.Netlink(ns, c => c.GetLink("vb2")).Mtu);
     }
 
     [Fact]
@@ -117,15 +102,15 @@ public sealed class RtNetlinkLinkTests
     {
         await using var scope = await NetnsScope.CreateAsync("nl-rename");
         var ns = scope.Names[0];
-        InNamespace(ns, c => c.CreateVethPair("va3", "vb3"));
-        var before = InNamespace(ns, c => c.GetLink("va3"));
+        InNamespace.Netlink(ns, c => c.CreateVethPair("va3", "vb3"));
+        var before = InNamespace.Netlink(ns, c => c.GetLink("va3"));
 
-        InNamespace(ns, c => c.Rename("va3", "renamed3"));
+        InNamespace.Netlink(ns, c => c.Rename("va3", "renamed3"));
 
         Assert.Null(await IpJson.LinkAsync(ns, "va3"));
         var ip = (await IpJson.LinkAsync(ns, "renamed3"))!.Value;
         Assert.Equal(before.Index, ip.GetProperty("ifindex").GetInt32());
-        Assert.Null(InNamespace(ns, c => c.FindLink("va3")));
+        Assert.Null(InNamespace.Netlink(ns, c => c.FindLink("va3")));
     }
 
     [Fact]
@@ -133,9 +118,9 @@ public sealed class RtNetlinkLinkTests
     {
         await using var scope = await NetnsScope.CreateAsync("nl-move", 2);
         var (a, b) = (scope.Names[0], scope.Names[1]);
-        InNamespace(a, c => c.CreateVethPair("va4", "vb4"));
+        InNamespace.Netlink(a, c => c.CreateVethPair("va4", "vb4"));
 
-        InNamespace(a, c => c.MoveToNamespace("vb4", b));
+        InNamespace.Netlink(a, c => c.MoveToNamespace("vb4", b));
 
         Assert.Null(await IpJson.LinkAsync(a, "vb4"));
         Assert.NotNull(await IpJson.LinkAsync(b, "vb4"));
@@ -147,9 +132,9 @@ public sealed class RtNetlinkLinkTests
     {
         await using var scope = await NetnsScope.CreateAsync("nl-del");
         var ns = scope.Names[0];
-        InNamespace(ns, c => c.CreateVethPair("va5", "vb5"));
+        InNamespace.Netlink(ns, c => c.CreateVethPair("va5", "vb5"));
 
-        InNamespace(ns, c => c.DeleteLink("va5"));
+        InNamespace.Netlink(ns, c => c.DeleteLink("va5"));
 
         var names = await IpJson.LinkNamesAsync(ns);
         Assert.DoesNotContain("va5", names);
