@@ -90,13 +90,13 @@ public sealed class RtNetlinkClient : IDisposable
         var error = Request((ref NetlinkMessageWriter w, uint s) => LinkMessage.WriteSetMtu(ref w, s, name, (uint)mtu));
         if (error.ErrorNumber == Errno.EINVAL)
         {
-            throw NetlinkException.From(operation, error, $"MTU {mtu} is out of range for {name}", "the range depends on the device: 68-65535 for IPv4-only veth and TUN/TAP, at least 1280 with IPv6");
+            throw NetlinkException.From(operation, error, $"MTU {mtu} is out of range for {name}", "the allowed range depends on the device (veth and TUN/TAP: 68-65535; IPv6 needs at least 1280)");
         }
 
         Check(operation, error, name);
     }
 
-    /// <summary>Renames the link (<c>ip link set NAME name NEWNAME</c>); most kinds must be down.</summary>
+    /// <summary>Renames the link (<c>ip link set NAME name NEWNAME</c>); kinds that cannot be renamed while up fail with EBUSY.</summary>
     public void Rename(string name, string newName)
     {
         ValidateName(name);
