@@ -2,7 +2,7 @@ namespace TunTap.Emulation;
 
 /// <summary>
 /// Every knob of one direction of an emulated link. Probabilities are fractions (0.01 = 1%). A
-/// default instance is a perfect link. LinkSpecParser reads these from netem-like text.
+/// default instance is a perfect link. <see cref="LinkSpecParser"/> reads these from netem-like text.
 /// </summary>
 public sealed record LinkModelOptions
 {
