@@ -173,8 +173,42 @@ internal sealed class EpollReactor : IDisposable
         Syscall.Check(Libc.EpollCtl(_epoll.Fd, operation, fd, buffer), what);
     }
 
+    /// <summary>
+    /// A thread starts in its creator's network namespace; when the first device is created from
+    /// inside <c>NetworkNamespace.Run</c>, that is a namespace the reactor must not keep alive.
+    /// The reactor needs no namespace, so it joins the main thread's (best effort: without
+    /// CAP_SYS_ADMIN there is no other namespace to have come from anyway).
+    /// </summary>
+    private void FailAll(Exception exception)
+    {
+        EpollRegistration[] registrations;
+        lock (_gate)
+        {
+            registrations = [.. _registrations.Values];
+        }
+
+        foreach (var registration in registrations)
+        {
+            registration.Readable.Fault(exception);
+            registration.Writable.Fault(exception);
+        }
+    }
+
+    private static void LeaveCreatorsNamespace()
+    {
+        var fd = Libc.Open("/proc/self/ns/net", Libc.O_CLOEXEC);
+        if (fd < 0)
+        {
+            return;
+        }
+
+        using var handle = new SafeFileDescriptor(fd);
+        _ = Libc.Setns(handle.Fd, Libc.CLONE_NEWNET);
+    }
+
     private unsafe void RunEventLoop()
     {
+        LeaveCreatorsNamespace();
         var size = EpollEventLayout.Size;
         var dataOffset = EpollEventLayout.DataOffset;
         var events = (byte*)NativeMemory.Alloc((nuint)(MaxEventsPerWait * size));
@@ -185,11 +219,13 @@ internal sealed class EpollReactor : IDisposable
                 var count = Libc.EpollWait(_epoll.Fd, events, MaxEventsPerWait, -1);
                 if (count < 0)
                 {
-                    if (Syscall.LastErrno == Errno.EINTR)
+                    var errno = Syscall.LastErrno;
+                    if (errno == Errno.EINTR)
                     {
                         continue;
                     }
 
+                    FailAll(new SystemCallException("epoll_wait", errno));
                     break;
                 }
 

@@ -37,7 +37,7 @@ public sealed class TunQueue : ITunDevice
     /// <summary>The queue's position in <see cref="TunDevice.Queues"/>.</summary>
     public int Index { get; }
 
-    /// <summary>False after <see cref="Detach"/>: the kernel sends this queue nothing and I/O on it fails.</summary>
+    /// <summary>False after <see cref="Detach"/>: the kernel sends this queue nothing, and reading it throws.</summary>
     public bool IsAttached { get; private set; } = true;
 
     /// <summary>Packets the kernel refused in <see cref="WriteBatchAsync"/> (malformed, device down), since creation.</summary>
@@ -65,6 +65,12 @@ public sealed class TunQueue : ITunDevice
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        if (!IsAttached)
+        {
+            // The kernel would just never deliver anything to it: say so instead of waiting forever.
+            throw new TunTapException($"queue {Index} of '{Name}' is detached: the kernel sends it no packets", "attach it again (TunQueue.Attach) or read from an attached queue");
         }
 
         var sequence = _registration.Readable.Sequence;
