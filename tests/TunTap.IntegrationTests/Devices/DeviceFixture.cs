@@ -1,3 +1,4 @@
+using TunTap.Netlink;
 using TunTap.Devices;
 using TunTap.TestKit;
 
@@ -7,7 +8,7 @@ namespace TunTap.IntegrationTests.Devices;
 internal static class DeviceFixture
 {
     public static TunDevice CreateIn(string netns, TunDeviceOptions options) =>
-        InNamespace.Run(netns, () => TunDevice.Create(options));
+        NetworkNamespace.Run(netns, () => TunDevice.Create(options));
 
     public static async Task IpAsync(string netns, params string[] args) =>
         (await ProcessRunner.RunAsync("ip", ["-n", netns, .. args])).EnsureSuccess();

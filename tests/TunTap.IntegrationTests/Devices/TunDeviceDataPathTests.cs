@@ -1,3 +1,4 @@
+using TunTap.Netlink;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -208,7 +209,7 @@ public sealed class TunDeviceDataPathTests
         }
 
         // Queue packets for the reader: datagrams routed out through the tun.
-        InNamespace.Run(ns, () =>
+        NetworkNamespace.Run(ns, () =>
         {
             using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             var to = new IPEndPoint(FarSide, 9);
@@ -250,14 +251,14 @@ public sealed class TunDeviceDataPathTests
 #pragma warning restore CA2012
 
     private static void SendFromNamespace(string ns, byte[] payload, IPAddress to, int port) =>
-        InNamespace.Run(ns, () =>
+        NetworkNamespace.Run(ns, () =>
         {
             using var udp = new UdpClient(AddressFamily.InterNetwork);
             udp.Send(payload, new IPEndPoint(to, port));
         });
 
     private static Socket BindInNamespace(string ns, IPAddress address, int port) =>
-        InNamespace.Run(ns, () =>
+        NetworkNamespace.Run(ns, () =>
         {
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
             socket.Bind(new IPEndPoint(address, port));

@@ -1,3 +1,4 @@
+using TunTap.Netlink;
 using System.Text.RegularExpressions;
 using TunTap.Devices;
 using TunTap.TestKit;
@@ -194,7 +195,7 @@ public sealed class TunDeviceLifecycleTests
     {
         Requires.Root();
         await using var scope = await NetnsScope.CreateAsync("dev");
-        var features = InNamespace.Run(scope.Names[0], TunDevice.GetFeatures);
+        var features = NetworkNamespace.Run(scope.Names[0], TunDevice.GetFeatures);
         var expected = TunFeatures.Tun | TunFeatures.Tap | TunFeatures.NoPacketInformation | TunFeatures.MultiQueue | TunFeatures.VnetHeader;
         Assert.Equal(expected, features & expected);
     }
