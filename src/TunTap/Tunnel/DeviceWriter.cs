@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TunTap.Buffers;
 using TunTap.Devices;
 
@@ -17,6 +18,7 @@ internal sealed class DeviceWriter : IDisposable
     }
 
     /// <summary>Writes the batch's packets (if any) and empties it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync(PacketBatch batch, CancellationToken cancellationToken)
     {
         var count = batch.Count;

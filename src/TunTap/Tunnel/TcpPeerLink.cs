@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using TunTap.Buffers;
 
 namespace TunTap.Tunnel;
@@ -40,6 +41,7 @@ internal sealed class TcpPeerLink : PeerLink
         BatchFull,
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken)
     {
         var length = EncodeBatch(batch, out var bytes);

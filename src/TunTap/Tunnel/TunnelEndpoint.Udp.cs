@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using TunTap.Buffers;
 
 namespace TunTap.Tunnel;
@@ -306,6 +307,7 @@ public sealed partial class TunnelEndpoint
     }
 
     /// <summary>Receives one datagram; a datagram too big for the buffer comes back as -1 (counted as oversize).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReceiveDatagramAsync(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken)
     {
         try
