@@ -6,6 +6,7 @@ using TunTap.Tunnel;
 
 namespace TunTap.Tests.Tunnel;
 
+[Collection(nameof(AllocationMeasurement))]
 public sealed class TunnelAllocationTests
 {
     [Theory]
