@@ -84,7 +84,8 @@ public sealed partial class TunnelEndpoint
             try
             {
                 var remote = await ResolveAsync(cancellationToken).ConfigureAwait(false);
-                var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                var socket = NewSocket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                socket.NoDelay = true;
                 link = new TcpPeerLink(socket, this, remote.ToString());
                 using (var timer = new CancellationTokenSource(Options.HandshakeTimeout, Time))
                 using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token))

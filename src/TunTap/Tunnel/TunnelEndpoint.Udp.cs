@@ -54,7 +54,7 @@ public sealed partial class TunnelEndpoint
             try
             {
                 var remote = await ResolveAsync(cancellationToken).ConfigureAwait(false);
-                socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                socket = NewSocket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
                 await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
                 await UdpHandshakeAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
                 link = new UdpPeerLink(socket, null, this, remote.ToString());

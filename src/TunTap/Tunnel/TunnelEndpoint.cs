@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using TunTap.Buffers;
 using TunTap.Devices;
+using TunTap.Netlink;
 
 namespace TunTap.Tunnel;
 
@@ -196,9 +197,15 @@ public sealed partial class TunnelEndpoint
         return new IPEndPoint(addresses[0], connect.Port);
     }
 
+    /// <summary>A socket in <see cref="TunnelOptions.Netns"/> (a socket stays in the namespace it was created in).</summary>
+    internal Socket NewSocket(AddressFamily family, SocketType type, ProtocolType protocol) =>
+        Options.Netns is { } netns
+            ? NetworkNamespace.Run(netns, () => new Socket(family, type, protocol))
+            : new Socket(family, type, protocol);
+
     private Socket Bind(IPEndPoint listen, SocketType type, ProtocolType protocol)
     {
-        var socket = new Socket(listen.AddressFamily, type, protocol);
+        var socket = NewSocket(listen.AddressFamily, type, protocol);
         try
         {
             if (listen.Address.Equals(IPAddress.IPv6Any))

@@ -36,6 +36,12 @@ public sealed record TunnelOptions
     /// <summary>How long a new peer has to complete the hello.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Named network namespace (as in <c>ip netns</c>) whose network stack the tunnel's sockets use,
+    /// or null for the caller's. The device may live elsewhere.
+    /// </summary>
+    public string? Netns { get; init; }
+
     /// <summary>Seed for the reconnect jitter.</summary>
     public int Seed { get; init; }
 
