@@ -9,12 +9,14 @@ internal sealed class DeviceWriter : IDisposable
 {
     private readonly ITunDevice _device;
     private readonly TunnelCounters _counters;
+    private readonly TunnelEndpoint _endpoint;
     private readonly SemaphoreSlim _lock = new(1, 1);
 
-    public DeviceWriter(ITunDevice device, TunnelCounters counters)
+    public DeviceWriter(ITunDevice device, TunnelCounters counters, TunnelEndpoint endpoint)
     {
         _device = device;
         _counters = counters;
+        _endpoint = endpoint;
     }
 
     /// <summary>Writes the batch's packets (if any) and empties it.</summary>
@@ -33,6 +35,7 @@ internal sealed class DeviceWriter : IDisposable
             bytes += batch.GetLength(i);
         }
 
+        _endpoint.Capture(batch);
         int accepted;
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using TunTap.Buffers;
+using TunTap.Capture;
 using TunTap.Devices;
 using TunTap.Netlink;
 
@@ -23,6 +24,8 @@ public sealed partial class TunnelEndpoint
     private readonly Action<string>? _log;
     private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly PcapWriter? _capture;
+    private readonly Lock _captureGate = new();
     private PeerLink? _link;
     private int _started;
 
@@ -31,7 +34,8 @@ public sealed partial class TunnelEndpoint
     /// <param name="options">Role, transport and settings; validated here.</param>
     /// <param name="time">Clock for backoff and handshake timeouts; the system clock by default.</param>
     /// <param name="log">Receives one line per connection event (connected, lost, dropped with reason).</param>
-    public TunnelEndpoint(ITunDevice device, TunnelOptions options, TimeProvider? time = null, Action<string>? log = null)
+    /// <param name="capture">Records every packet read from and written to the device; its link type must match the mode.</param>
+    public TunnelEndpoint(ITunDevice device, TunnelOptions options, TimeProvider? time = null, Action<string>? log = null, PcapWriter? capture = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(options);
@@ -46,7 +50,8 @@ public sealed partial class TunnelEndpoint
         Time = time ?? TimeProvider.System;
         _log = log;
         Hello = TunnelHello.For(options.Mode, options.Mtu, options.Compress);
-        Writer = new DeviceWriter(device, Counters);
+        _capture = capture;
+        Writer = new DeviceWriter(device, Counters, this);
     }
 
     /// <summary>Live counters; safe to read from any thread.</summary>
@@ -102,6 +107,10 @@ public sealed partial class TunnelEndpoint
             await Task.WhenAll(pump, peer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             _listening.TrySetCanceled(CancellationToken.None);
             Writer.Dispose();
+            lock (_captureGate)
+            {
+                _capture?.Flush();
+            }
         }
 
         var error = FaultOf(_fatal.Task) ?? FaultOf(peer) ?? FaultOf(pump);
@@ -112,6 +121,24 @@ public sealed partial class TunnelEndpoint
     }
 
     internal void Log(string message) => _log?.Invoke(message);
+
+    /// <summary>Writes the batch's packets to the capture, if any (both loops call this, hence the lock).</summary>
+    internal void Capture(PacketBatch batch)
+    {
+        if (_capture is null)
+        {
+            return;
+        }
+
+        var now = Time.GetUtcNow();
+        lock (_captureGate)
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                _capture.Write(batch[i], now);
+            }
+        }
+    }
 
     /// <summary>Makes <paramref name="link"/> the current peer, closing the one it replaces.</summary>
     internal void Publish(PeerLink link)
@@ -156,6 +183,7 @@ public sealed partial class TunnelEndpoint
                 continue;
             }
 
+            Capture(batch);
             var link = Volatile.Read(ref _link);
             if (link is null)
             {

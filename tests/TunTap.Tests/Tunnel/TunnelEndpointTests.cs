@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using TunTap.Capture;
 using TunTap.Devices;
 using TunTap.TestKit;
 using TunTap.Tunnel;
@@ -287,6 +288,38 @@ public sealed class TunnelEndpointTests
     }
 
     [Fact]
+    public async Task Capture_records_packets_crossing_the_device_both_ways()
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        using var stream = new MemoryStream();
+        using var writer = new PcapWriter(stream, PcapLinkType.Raw);
+        await using (var server = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Tcp), capture: writer))
+        await using (var client = Running.Client(clientDevice, Options(TunnelTransport.Tcp, server.Port)))
+        {
+            await WaitConnectedAsync(server, client);
+            for (var i = 0; i < 3; i++)
+            {
+                serverDevice.Inject(Packet(i));
+                clientDevice.Inject(Packet(10 + i));
+                Assert.Equal(Packet(i), await clientDevice.ReadWrittenAsync(Timeout));
+                Assert.Equal(Packet(10 + i), await serverDevice.ReadWrittenAsync(Timeout));
+            }
+        }
+
+        stream.Position = 0;
+        using var reader = new PcapReader(stream);
+        var lengths = new List<int>();
+        while (reader.TryRead(out var record))
+        {
+            lengths.Add(record.Data.Length);
+        }
+
+        lengths.Sort();
+        Assert.Equal(new[] { 60, 61, 62, 70, 71, 72 }, lengths);
+    }
+
+    [Fact]
     public void Options_without_a_role_or_with_a_bad_mtu_are_rejected()
     {
         var device = new ChannelTun("x0", DeviceMode.Tun);
@@ -381,10 +414,10 @@ public sealed class TunnelEndpointTests
     {
         private readonly CancellationTokenSource _stop = new();
 
-        private Running(ChannelTun device, TunnelOptions options, ConcurrentQueue<string>? log)
+        private Running(ChannelTun device, TunnelOptions options, ConcurrentQueue<string>? log, PcapWriter? capture = null)
         {
             Log = log ?? new ConcurrentQueue<string>();
-            Endpoint = new TunnelEndpoint(device, options, log: Log.Enqueue);
+            Endpoint = new TunnelEndpoint(device, options, log: Log.Enqueue, capture: capture);
             Task = Task.Run(() => Endpoint.RunAsync(_stop.Token));
         }
 
@@ -396,9 +429,9 @@ public sealed class TunnelEndpointTests
 
         public int Port => Endpoint.BoundPort;
 
-        public static async Task<Running> ServerAsync(ChannelTun device, TunnelOptions options, ConcurrentQueue<string>? log = null)
+        public static async Task<Running> ServerAsync(ChannelTun device, TunnelOptions options, ConcurrentQueue<string>? log = null, PcapWriter? capture = null)
         {
-            var running = new Running(device, options, log);
+            var running = new Running(device, options, log, capture);
             await running.Endpoint.Listening.WaitAsync(Timeout);
             return running;
         }
