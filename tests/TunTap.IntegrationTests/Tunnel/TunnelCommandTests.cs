@@ -186,15 +186,11 @@ public sealed partial class TunnelCommandTests
             "tunnel", "tt-tun0", "--mode", mode, "--transport", transport, "--connect", $"{ServerUnderlay}:{Port}",
             "--address", $"{ClientOverlay}/24", "--netns", ns, "--stats-interval", "0"]);
 
-    private static Task WaitConnectedAsync(BackgroundProcess process, int times) =>
-        Wait.UntilAsync(
-            () => Connected().Matches(process.StandardOutput).Count >= times || process.HasExited,
-            Startup,
-            process.Describe).ContinueWith(t =>
-            {
-                t.GetAwaiter().GetResult();
-                Assert.False(process.HasExited, $"exited early:\n{process.Describe()}");
-            }, TaskScheduler.Default);
+    private static async Task WaitConnectedAsync(BackgroundProcess process, int times)
+    {
+        await Wait.UntilAsync(() => Connected().Matches(process.StandardOutput).Count >= times || process.HasExited, Startup, process.Describe);
+        Assert.False(process.HasExited, $"exited early:\n{process.Describe()}");
+    }
 
     private static async Task AssertPingAsync(string ns, string target)
     {
