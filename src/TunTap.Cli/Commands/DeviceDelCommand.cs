@@ -1,5 +1,4 @@
 using System.CommandLine;
-using TunTap.Netlink;
 
 namespace TunTap.Cli.Commands;
 

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Microsoft.Win32.SafeHandles;
 using TunTap.Interop;
 
 namespace TunTap.Netlink;
@@ -105,26 +106,13 @@ public static class NetworkNamespace
     public static T Run<T>(string name, Func<T> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        var path = PathOf(name);
-        FileStream handle;
-        try
+        using var handle = OpenHandle(name);
+        var fd = (int)handle.DangerousGetHandle();
+        return OnDedicatedThread(() =>
         {
-            handle = new FileStream(path, FileMode.Open, FileAccess.Read);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw Unknown(name);
-        }
-
-        using (handle)
-        {
-            var fd = (int)handle.SafeFileHandle.DangerousGetHandle();
-            return OnDedicatedThread(() =>
-            {
-                Syscall.Check(Libc.Setns(fd, Libc.CLONE_NEWNET), $"setns into network namespace '{name}'");
-                return action();
-            });
-        }
+            Syscall.Check(Libc.Setns(fd, Libc.CLONE_NEWNET), $"setns into network namespace '{name}'");
+            return action();
+        });
     }
 
     /// <summary>Runs <paramref name="action"/> inside the namespace <paramref name="name"/>.</summary>
@@ -136,6 +124,20 @@ public static class NetworkNamespace
             action();
             return 0;
         });
+    }
+
+    /// <summary>Opens the namespace <paramref name="name"/> (for setns or IFLA_NET_NS_FD); unknown names throw a <see cref="TunTapException"/>.</summary>
+    internal static SafeFileHandle OpenHandle(string name)
+    {
+        var path = PathOf(name);
+        try
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw Unknown(name);
+        }
     }
 
     private static T OnDedicatedThread<T>(Func<T> action)

@@ -10,7 +10,7 @@ public sealed class DeviceCommandTests
     {
         await using var scope = await NetnsScope.CreateAsync("devcli");
         var ns = scope.Names[0];
-        var add = await TuntapCli.RunAsync("device", "add", "tt-opt0", "--mode", "tap", "--persist", "--owner", "1000", "--group", "1001",
+        var add = await TuntapCli.RunAsync("device", "add", "tt-opt0", "--mode", "tap", "--persist", "--owner", "54321", "--group", "54322",
             "--multi-queue", "--queues", "3", "--vnet-hdr", "--mtu", "1400", "--address", "10.5.0.1/24", "--address", "fd05::1/64", "--up", "--netns", ns);
         add.EnsureSuccess();
 
@@ -20,8 +20,8 @@ public sealed class DeviceCommandTests
         Assert.Contains("pi off", ip, StringComparison.Ordinal);
         Assert.Contains("vnet_hdr on", ip, StringComparison.Ordinal);
         Assert.Contains("persist on", ip, StringComparison.Ordinal);
-        Assert.Contains("user 1000", ip, StringComparison.Ordinal);
-        Assert.Contains("group 1001", ip, StringComparison.Ordinal);
+        Assert.Contains("user 54321", ip, StringComparison.Ordinal);
+        Assert.Contains("group 54322", ip, StringComparison.Ordinal);
         Assert.Contains("multi_queue", ip, StringComparison.Ordinal);
 
         var list = await TuntapCli.RunAsync("device", "list", "--json", "--netns", ns);
@@ -31,8 +31,8 @@ public sealed class DeviceCommandTests
         Assert.Equal("tt-opt0", device.GetProperty("name").GetString());
         Assert.Equal("tap", device.GetProperty("mode").GetString());
         Assert.Equal(1400, device.GetProperty("mtu").GetInt32());
-        Assert.Equal(1000, device.GetProperty("owner").GetInt32());
-        Assert.Equal(1001, device.GetProperty("group").GetInt32());
+        Assert.Equal(54321, device.GetProperty("owner").GetInt32());
+        Assert.Equal(54322, device.GetProperty("group").GetInt32());
         Assert.True(device.GetProperty("persist").GetBoolean());
         Assert.True(device.GetProperty("multi_queue").GetBoolean());
         Assert.True(device.GetProperty("vnet_hdr").GetBoolean());
@@ -103,7 +103,7 @@ public sealed class DeviceCommandTests
         var ns = scope.Names[0];
 
         TuntapCli.AssertUserError(await TuntapCli.RunAsync("device", "add", "a-name-far-too-long", "--mode", "tun", "--netns", ns), "too long");
-        TuntapCli.AssertUserError(await TuntapCli.RunAsync("device", "add", "tt-x0", "--mode", "tun", "--netns", "tt-no-such-ns-here"), "no network namespace named 'tt-no-such-ns-here'");
+        TuntapCli.AssertUserError(await TuntapCli.RunAsync("device", "add", "tt-x0", "--mode", "tun", "--netns", "tt-no-such-ns-here"), "network namespace 'tt-no-such-ns-here' does not exist");
         TuntapCli.AssertUserError(await TuntapCli.RunAsync("device", "show", "tt-missing0", "--netns", ns), "tt-missing0");
 
         var badCidr = await TuntapCli.RunAsync("device", "add", "tt-x0", "--mode", "tun", "--address", "10.1.2.300/24", "--netns", ns);

@@ -5,7 +5,7 @@ namespace TunTap.IntegrationTests.Cli;
 /// <summary>Runs the built <c>tuntap</c> command the way a user would.</summary>
 internal static class TuntapCli
 {
-    private static string Dll => Path.Combine(AppContext.BaseDirectory, "tuntap.dll");
+    private static string Dll { get; } = FindDll();
 
     private static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
@@ -17,6 +17,19 @@ internal static class TuntapCli
 
     public static BackgroundProcess Start(params string[] args) =>
         ProcessRunner.StartBackground(DotnetHost, [Dll, .. args]);
+
+    private static string FindDll()
+    {
+        foreach (var attribute in typeof(TuntapCli).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false))
+        {
+            if (attribute is System.Reflection.AssemblyMetadataAttribute { Key: "TuntapDll", Value: { } path })
+            {
+                return File.Exists(path) ? path : throw new FileNotFoundException($"the tuntap command is not built at {path}; build the solution first");
+            }
+        }
+
+        throw new InvalidOperationException("TuntapDll metadata missing from the test assembly");
+    }
 
     /// <summary>Asserts a user error: non-zero exit, one clear error line, no stack trace.</summary>
     public static void AssertUserError(ProcessResult result, string expected)

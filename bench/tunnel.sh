@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# iperf3 (one TCP stream) through `tuntap tunnel`, through vtund (Debian's vtun, the classic
+# tunnel daemon, same modes, no compression or encryption) and directly over the veth underlay,
+# all in one run on this machine. Prints Gbit/s (median of --runs) and the ratios
+# tuntap/vtun and tuntap/veth. Absolute numbers on a shared machine are noise; the ratios are
+# the result.
+#
+# Usage: sudo bench/tunnel.sh [--runs N] [--seconds S] [--modes "tun tap"] [--transports "tcp udp"]
+#                             [--tools "tuntap vtun"]
+# Everything runs in two namespaces tt-bench-*-XXXX connected by a veth; they are removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=3 seconds=5 modes="tun tap" transports="tcp udp" tools="tuntap vtun"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
+    --transports) transports=$2; shift 2 ;;
+    --tools) tools=$2; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "error: needs root (namespaces, TUN/TAP devices): sudo $0" >&2; exit 1; }
+
+need=()
+command -v iperf3 >/dev/null || need+=(iperf3)
+command -v vtund >/dev/null || need+=(vtun)
+command -v jq >/dev/null || need+=(jq)
+if [ "${#need[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+if [[ " $tools " == *" tuntap "* ]]; then dotnet build src/TunTap.Cli -c Release -nologo -v quiet >/dev/null; fi
+tuntap=(dotnet "$PWD/src/TunTap.Cli/bin/Release/net10.0/tuntap.dll")
+
+suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+S=tt-bench-s-$suffix C=tt-bench-c-$suffix
+work=$(mktemp -d /tmp/tt-bench-XXXXXX)
+pids=()
+
+stop_all() {
+  for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  pids=()
+  # vtund forks its session process; ip netns pids finds whatever is left in the namespaces.
+  for ns in "$S" "$C"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+  done
+}
+cleanup() {
+  stop_all
+  ip netns del "$S" 2>/dev/null || true
+  ip netns del "$C" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+ip netns add "$S"
+ip netns add "$C"
+ip link add tt-u0 netns "$S" type veth peer name tt-u1 netns "$C"
+ip -n "$S" addr add 192.168.77.1/24 dev tt-u0
+ip -n "$C" addr add 192.168.77.2/24 dev tt-u1
+for ns in "$S" "$C"; do
+  ip -n "$ns" link set lo up
+  # No IPv6 autoconfiguration chatter: vtund exits when the peer's first packet (a router
+  # solicitation) reaches its device before its 'up' script ran (write gives EIO).
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$S" link set tt-u0 up
+ip -n "$C" link set tt-u1 up
+
+# iperf3 from C to SERVER_ADDR; prints Gbit/s received.
+iperf() {
+  local server=$1
+  ip netns exec "$S" timeout $((seconds + 20)) iperf3 -s -1 -B "$server" >/dev/null 2>&1 &
+  local srv=$!
+  sleep 0.3
+  local gbps
+  gbps=$(ip netns exec "$C" timeout $((seconds + 15)) iperf3 -c "$server" -t "$seconds" -J 2>/dev/null \
+    | jq -r '.end.sum_received.bits_per_second // 0 | . / 1e9 | . * 1000 | round / 1000' || echo 0)
+  wait "$srv" 2>/dev/null || true
+  echo "${gbps:-0}"
+}
+
+wait_ping() {
+  for _ in $(seq 100); do
+    ip netns exec "$C" ping -c1 -W1 10.66.0.1 >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+median() { tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }
+
+start_tuntap() {
+  local mode=$1 transport=$2
+  "${tuntap[@]}" tunnel tt-t0 --mode "$mode" --transport "$transport" --listen 192.168.77.1:5001 \
+    --address 10.66.0.1/24 --netns "$S" --stats-interval 0 >"$work/tuntap-s.log" 2>&1 &
+  pids+=($!)
+  sleep 0.5
+  "${tuntap[@]}" tunnel tt-t0 --mode "$mode" --transport "$transport" --connect 192.168.77.1:5001 \
+    --address 10.66.0.2/24 --netns "$C" --stats-interval 0 >"$work/tuntap-c.log" 2>&1 &
+  pids+=($!)
+}
+
+start_vtun() {
+  local mode=$1 transport=$2 type=tun
+  [ "$mode" = tap ] && type=ether
+  for side in s c; do
+    local addr=10.66.0.1/24
+    [ "$side" = c ] && addr=10.66.0.2/24
+    cat >"$work/vtun-$side.conf" <<EOF
+options {
+  port 5000;
+  syslog daemon;
+  ip /sbin/ip;
+}
+ttbench {
+  passwd ttbench;
+  type $type;
+  proto $transport;
+  compress no;
+  encrypt no;
+  keepalive no;
+  stat no;
+  up {
+    ip "link set %% up";
+    ip "addr add $addr dev %%";
+  };
+}
+EOF
+  done
+  ip netns exec "$S" vtund -s -n -f "$work/vtun-s.conf" -P 5000 >"$work/vtun-s.log" 2>&1 &
+  pids+=($!)
+  sleep 0.5
+  ip netns exec "$C" vtund -n -f "$work/vtun-c.conf" ttbench 192.168.77.1 >"$work/vtun-c.log" 2>&1 &
+  pids+=($!)
+}
+
+measure() {
+  local tool=$1 mode=$2 transport=$3 results=()
+  for _ in $(seq "$runs"); do
+    "start_$tool" "$mode" "$transport"
+    if wait_ping; then
+      results+=("$(iperf 10.66.0.1)")
+    else
+      echo "warning: $tool $mode/$transport did not come up; logs:" >&2
+      tail -n 5 "$work"/"$tool"-*.log >&2 || true
+      results+=(0)
+    fi
+    stop_all
+    sleep 0.3
+  done
+  echo "${results[*]}" | median
+}
+
+printf 'measuring the veth underlay (%s runs x %ss)...\n' "$runs" "$seconds" >&2
+veth_runs=()
+for _ in $(seq "$runs"); do veth_runs+=("$(iperf 192.168.77.1)"); done
+veth=$(echo "${veth_runs[*]}" | median)
+
+printf '\n%-5s %-9s %10s %10s %10s %12s %12s\n' mode transport tuntap vtun veth tuntap/vtun tuntap/veth
+for mode in $modes; do
+  for transport in $transports; do
+    printf 'measuring %s/%s...\n' "$mode" "$transport" >&2
+    ours=0 theirs=0
+    [[ " $tools " == *" tuntap "* ]] && ours=$(measure tuntap "$mode" "$transport")
+    [[ " $tools " == *" vtun "* ]] && theirs=$(measure vtun "$mode" "$transport")
+    awk -v m="$mode" -v t="$transport" -v a="$ours" -v b="$theirs" -v v="$veth" 'BEGIN {
+      printf "%-5s %-9s %10.3f %10.3f %10.3f %12s %12s\n", m, t, a, b, v,
+        (b > 0 ? sprintf("%.2fx", a / b) : "n/a"), (v > 0 ? sprintf("%.2fx", a / v) : "n/a") }'
+  done
+done
+echo "(Gbit/s, iperf3 one TCP stream, median of $runs runs of ${seconds}s)"

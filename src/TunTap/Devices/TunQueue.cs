@@ -1,0 +1,291 @@
+using System.Runtime.CompilerServices;
+using TunTap.Buffers;
+using TunTap.Interop;
+
+namespace TunTap.Devices;
+
+/// <summary>
+/// One queue of a TUN/TAP device: one non-blocking file descriptor on <c>/dev/net/tun</c>,
+/// watched by the shared epoll reactor. A single-queue device has one; a multi-queue device has
+/// one per queue, and the kernel spreads packets over the attached ones by flow. Use one reader
+/// and one writer at a time per queue. Steady-state reads and writes allocate nothing.
+/// </summary>
+public sealed class TunQueue : ITunDevice
+{
+    private readonly SafeFileDescriptor _fd;
+    private readonly EpollRegistration _registration;
+    private readonly bool _multiQueue;
+    private long _rejectedWrites;
+    private int _disposed;
+
+    internal TunQueue(SafeFileDescriptor fd, string name, DeviceMode mode, int index, bool multiQueue, EpollReactor reactor)
+    {
+        _fd = fd;
+        Name = name;
+        Mode = mode;
+        Index = index;
+        _multiQueue = multiQueue;
+        _registration = reactor.Register(fd);
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <inheritdoc/>
+    public DeviceMode Mode { get; }
+
+    /// <summary>The queue's position in <see cref="TunDevice.Queues"/>.</summary>
+    public int Index { get; }
+
+    /// <summary>False after <see cref="Detach"/>: the kernel sends this queue nothing and I/O on it fails.</summary>
+    public bool IsAttached { get; private set; } = true;
+
+    /// <summary>Packets the kernel refused in <see cref="WriteBatchAsync"/> (malformed, device down), since creation.</summary>
+    public long RejectedWrites => Interlocked.Read(ref _rejectedWrites);
+
+    internal SafeFileDescriptor FileDescriptor => _fd;
+
+    /// <summary>Re-attaches a detached queue of a multi-queue device (TUNSETQUEUE IFF_ATTACH_QUEUE).</summary>
+    public void Attach() => SetQueue(attach: true);
+
+    /// <summary>Detaches this queue of a multi-queue device (TUNSETQUEUE IFF_DETACH_QUEUE): the kernel stops using it, the descriptor stays open.</summary>
+    public void Detach() => SetQueue(attach: false);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Each packet lands at <see cref="PacketBatch.Headroom"/> of its slot, at most
+    /// <see cref="PacketBatch.MaxPacketSize"/> bytes (the kernel truncates longer ones). On a
+    /// device with a virtio-net header every packet starts with its 10-byte
+    /// <see cref="VirtioNetHeader"/>.
+    /// </remarks>
+    public ValueTask<int> ReadBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        var sequence = _registration.Readable.Sequence;
+        var count = ReadAvailable(batch);
+        return count > 0 ? new ValueTask<int>(count) : ReadWhenReadableAsync(batch, sequence, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Packets are written in order; when the kernel's queue is full the call waits until it can
+    /// write again. A packet the kernel refuses (EINVAL, EIO, EFAULT...) is skipped, counted in
+    /// <see cref="RejectedWrites"/>, and not in the returned count.
+    /// </remarks>
+    public ValueTask<int> WriteBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        var sequence = _registration.Writable.Sequence;
+        var next = 0;
+        var accepted = 0;
+        return WriteAvailable(batch, ref next, ref accepted)
+            ? new ValueTask<int>(accepted)
+            : WriteWhenWritableAsync(batch, next, accepted, sequence, cancellationToken);
+    }
+
+    /// <summary>Stops watching the queue, fails pending reads and writes, and closes the descriptor.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _registration.Dispose();
+            _fd.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadWhenReadableAsync(PacketBatch batch, int sequence, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _registration.Readable.WaitAsync(sequence, cancellationToken).ConfigureAwait(false);
+            sequence = _registration.Readable.Sequence;
+            var count = ReadAvailable(batch);
+            if (count > 0)
+            {
+                return count;
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> WriteWhenWritableAsync(PacketBatch batch, int next, int accepted, int sequence, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _registration.Writable.WaitAsync(sequence, cancellationToken).ConfigureAwait(false);
+            sequence = _registration.Writable.Sequence;
+            if (WriteAvailable(batch, ref next, ref accepted))
+            {
+                return accepted;
+            }
+        }
+    }
+
+    /// <summary>Reads packets until EAGAIN or the batch is full; returns how many (also set as the batch's Count).</summary>
+    private unsafe int ReadAvailable(PacketBatch batch)
+    {
+        var count = 0;
+        var added = false;
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+            var fd = _fd.Fd;
+            var headroom = batch.Headroom;
+            var max = (nuint)batch.MaxPacketSize;
+            while (count < batch.Capacity)
+            {
+                nint read;
+                fixed (byte* start = &batch.GetArray(count)[headroom])
+                {
+                    read = Libc.Read(fd, start, max);
+                }
+
+                if (read > 0)
+                {
+                    batch.SetLength(count, (int)read);
+                    count++;
+                    continue;
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                var errno = Syscall.LastErrno;
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == Errno.EAGAIN || count > 0)
+                {
+                    // With packets in hand, report them; a lasting error recurs on the next call.
+                    break;
+                }
+
+                throw IoError("read from", errno);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _fd.DangerousRelease();
+            }
+        }
+
+        batch.Count = count;
+        return count;
+    }
+
+    /// <summary>Writes packets from <paramref name="next"/> on; false when the kernel said EAGAIN (wait for writable, then call again).</summary>
+    private unsafe bool WriteAvailable(PacketBatch batch, ref int next, ref int accepted)
+    {
+        var added = false;
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+            var fd = _fd.Fd;
+            while (next < batch.Count)
+            {
+                var packet = batch[next];
+                nint written;
+                fixed (byte* start = packet)
+                {
+                    written = Libc.Write(fd, start, (nuint)packet.Length);
+                }
+
+                if (written >= 0)
+                {
+                    accepted++;
+                    next++;
+                    continue;
+                }
+
+                var errno = Syscall.LastErrno;
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == Errno.EAGAIN)
+                {
+                    return false;
+                }
+
+                if (errno is Errno.EBADF or TunIoctl.EBADFD)
+                {
+                    throw IoError("write to", errno);
+                }
+
+                // The kernel refused this packet (malformed, too big, device down): drop it.
+                Interlocked.Increment(ref _rejectedWrites);
+                next++;
+            }
+
+            return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                _fd.DangerousRelease();
+            }
+        }
+    }
+
+    private TunTapException IoError(string verb, int errno) => errno == TunIoctl.EBADFD
+        ? new TunTapException($"queue {Index} of '{Name}' is detached", "attach it again (TunQueue.Attach) or use an attached queue", new SystemCallException($"{verb} '{Name}'", errno))
+        : new SystemCallException($"{verb} '{Name}' (queue {Index})", errno);
+
+    private unsafe void SetQueue(bool attach)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (!_multiQueue)
+        {
+            throw new TunTapException($"'{Name}' is not a multi-queue device: its only queue cannot be attached or detached", "create it with MultiQueue = true");
+        }
+
+        if (IsAttached == attach)
+        {
+            return;
+        }
+
+        Span<byte> request = stackalloc byte[InterfaceRequest.Size];
+        InterfaceRequest.Encode(request, "", attach ? TunIoctl.IFF_ATTACH_QUEUE : TunIoctl.IFF_DETACH_QUEUE);
+        var added = false;
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+            fixed (byte* pointer = request)
+            {
+                Syscall.Check(Libc.Ioctl(_fd.Fd, TunIoctl.TUNSETQUEUE, pointer), $"{(attach ? "attach" : "detach")} queue {Index} of '{Name}'");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _fd.DangerousRelease();
+            }
+        }
+
+        IsAttached = attach;
+    }
+}
