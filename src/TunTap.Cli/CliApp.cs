@@ -26,6 +26,7 @@ internal static class CliApp
             Verbose,
             DeviceCommand.Create(),
             ResponderCommand.Create(),
+            TunnelCommand.Create(),
             DemoCommand.Create(),
         };
         return root;

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace TunTap.Tunnel;
+
+/// <content>The TCP server and client roles.</content>
+public sealed partial class TunnelEndpoint
+{
+    private async Task ServeTcpAsync(IPEndPoint listen, CancellationToken cancellationToken)
+    {
+        using var listener = Bind(listen, SocketType.Stream, ProtocolType.Tcp);
+        Log($"listening on tcp {listener.LocalEndPoint}");
+        var connections = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                var socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                connections.RemoveAll(static task => task.IsCompleted);
+                connections.Add(ServeTcpClientAsync(socket, cancellationToken));
+            }
+        }
+        finally
+        {
+            listener.Close();
+            await Task.WhenAll(connections).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>One accepted client, start to end. Never throws: a mismatch ends the endpoint through <see cref="Fail"/>.</summary>
+    private async Task ServeTcpClientAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        socket.NoDelay = true;
+        var remote = Describe(socket.RemoteEndPoint);
+        var link = new TcpPeerLink(socket, this, remote);
+        var published = false;
+        try
+        {
+            await link.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+            Publish(link);
+            published = true;
+            var reason = await link.ReceiveLoopAsync(cancellationToken).ConfigureAwait(false);
+            Log($"peer {remote} disconnected: {reason}");
+        }
+        catch (TunnelMismatchException ex)
+        {
+            Fail(ex);
+        }
+        catch (TunnelProtocolException ex)
+        {
+            Log($"peer {remote} dropped: {ex.Message}");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            if (published)
+            {
+                Log($"peer {remote} disconnected: {ex.Message}");
+            }
+            else
+            {
+                Log($"peer {remote} dropped before the hello: {ex.Message}");
+            }
+        }
+        finally
+        {
+            Unpublish(link);
+            link.Close();
+        }
+    }
+
+    private async Task ConnectTcpAsync(CancellationToken cancellationToken)
+    {
+        var backoff = new ReconnectBackoff(Options.MinBackoff, Options.MaxBackoff, Options.Seed);
+        var target = $"{Options.Connect!.Host}:{Options.Connect.Port}";
+        while (true)
+        {
+            TcpPeerLink? link = null;
+            var published = false;
+            try
+            {
+                var remote = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+                var socket = NewSocket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                socket.NoDelay = true;
+                link = new TcpPeerLink(socket, this, remote.ToString());
+                using (var timer = new CancellationTokenSource(Options.HandshakeTimeout, Time))
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token))
+                {
+                    try
+                    {
+                        await socket.ConnectAsync(remote, linked.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        throw new TunnelProtocolException($"no answer within {Options.HandshakeTimeout.TotalSeconds:0.###} s");
+                    }
+                }
+
+                await link.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+                Publish(link);
+                published = true;
+                backoff.Reset();
+                var reason = await link.ReceiveLoopAsync(cancellationToken).ConfigureAwait(false);
+                Log($"peer {link.Description} disconnected: {reason}");
+            }
+            catch (TunnelProtocolException ex)
+            {
+                Log($"peer {target} dropped: {ex.Message}");
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+            {
+                Log(published ? $"peer {target} disconnected: {ex.Message}" : $"connecting to {target} failed: {ex.Message}");
+            }
+            finally
+            {
+                if (link is not null)
+                {
+                    Unpublish(link);
+                    link.Close();
+                }
+            }
+
+            await backoff.WaitAsync(Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string Describe(EndPoint? endpoint) => endpoint switch
+    {
+        IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip => new IPEndPoint(ip.Address.MapToIPv4(), ip.Port).ToString(),
+        null => "unknown peer",
+        _ => endpoint.ToString() ?? "unknown peer",
+    };
+}

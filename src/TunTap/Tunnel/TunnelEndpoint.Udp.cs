@@ -1,0 +1,340 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using TunTap.Buffers;
+
+namespace TunTap.Tunnel;
+
+/// <content>The UDP server and client roles: one frame per datagram.</content>
+public sealed partial class TunnelEndpoint
+{
+    private UdpPeerLink? _udpPeer;
+
+    private async Task ServeUdpAsync(IPEndPoint listen, CancellationToken cancellationToken)
+    {
+        using var socket = Bind(listen, SocketType.Dgram, ProtocolType.Udp);
+        Log($"listening on udp {socket.LocalEndPoint}");
+        var buffer = new byte[TunnelFrame.HeaderSize + Options.MaxPacketSize + 1];
+        var from = new SocketAddress(socket.AddressFamily);
+        using var batch = new PacketBatch(Options.BatchSize, Options.MaxPacketSize);
+        try
+        {
+            while (true)
+            {
+                var received = await ReceiveDatagramAsync(socket, buffer, from, cancellationToken).ConfigureAwait(false);
+                HandleServerDatagram(socket, buffer, received, from, batch);
+                while (batch.Count < batch.Capacity && socket.Available > 0)
+                {
+                    received = ReceiveDatagram(socket, buffer, from);
+                    HandleServerDatagram(socket, buffer, received, from, batch);
+                }
+
+                await Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (_udpPeer is not null)
+            {
+                Unpublish(_udpPeer);
+            }
+        }
+    }
+
+    private async Task ConnectUdpAsync(CancellationToken cancellationToken)
+    {
+        var backoff = new ReconnectBackoff(Options.MinBackoff, Options.MaxBackoff, Options.Seed);
+        var target = $"{Options.Connect!.Host}:{Options.Connect.Port}";
+        var buffer = new byte[TunnelFrame.HeaderSize + Options.MaxPacketSize + 1];
+        using var batch = new PacketBatch(Options.BatchSize, Options.MaxPacketSize);
+        while (true)
+        {
+            UdpPeerLink? link = null;
+            Socket? socket = null;
+            try
+            {
+                var remote = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+                socket = NewSocket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+                await UdpHandshakeAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
+                link = new UdpPeerLink(socket, null, this, remote.ToString());
+                Publish(link);
+                backoff.Reset();
+                var reason = await UdpClientReceiveLoopAsync(socket, buffer, batch, cancellationToken).ConfigureAwait(false);
+                Log($"peer {link.Description} lost: {reason}");
+            }
+            catch (TunnelProtocolException ex)
+            {
+                Log($"peer {target} dropped: {ex.Message}");
+            }
+            catch (SocketException ex)
+            {
+                Log($"connecting to {target} failed: {ex.Message}");
+            }
+            finally
+            {
+                if (link is not null)
+                {
+                    Unpublish(link);
+                    link.Close();
+                }
+
+                socket?.Dispose();
+            }
+
+            batch.Clear();
+            await backoff.WaitAsync(Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task UdpHandshakeAsync(Socket socket, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var frame = new byte[TunnelFrame.HeaderSize + TunnelHello.Size];
+        TunnelFrame.WriteHello(frame, TunnelFrameType.Hello, Hello);
+        await socket.SendAsync(frame, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        using var timer = new CancellationTokenSource(Options.HandshakeTimeout, Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        try
+        {
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer, SocketFlags.None, linked.Token).ConfigureAwait(false);
+                var mismatch = TakeUdpHello(buffer.AsSpan(0, received), out var accepted);
+                if (accepted)
+                {
+                    return;
+                }
+
+                if (mismatch is not null)
+                {
+                    TunnelFrame.WriteHello(frame, TunnelFrameType.HelloReject, Hello);
+                    TrySend(socket, frame, null);
+                    throw new TunnelMismatchException(mismatch);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TunnelProtocolException($"no hello reply within {Options.HandshakeTimeout.TotalSeconds:0.###} s");
+        }
+    }
+
+    /// <summary>Client handshake step: returns a mismatch to report, or sets <paramref name="accepted"/>; other datagrams are ignored.</summary>
+    private string? TakeUdpHello(ReadOnlySpan<byte> datagram, out bool accepted)
+    {
+        accepted = false;
+        if (!TryParseDatagram(datagram, out var header, out var payload))
+        {
+            return null;
+        }
+
+        if (header.Type is TunnelFrameType.Hello or TunnelFrameType.HelloReject)
+        {
+            if (!TunnelHello.TryDecode(payload, out var peer))
+            {
+                Counters.AddDropped(TunnelDropReason.Malformed);
+                return null;
+            }
+
+            var mismatch = Hello.DescribeMismatch(peer);
+            if (header.Type == TunnelFrameType.HelloReject)
+            {
+                throw new TunnelMismatchException(mismatch ?? "the peer rejected this end's hello");
+            }
+
+            accepted = mismatch is null;
+            return mismatch;
+        }
+
+        return null;
+    }
+
+    private async Task<string> UdpClientReceiveLoopAsync(Socket socket, byte[] buffer, PacketBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var received = await ReceiveDatagramAsync(socket, buffer, null, cancellationToken).ConfigureAwait(false);
+                HandleClientDatagram(buffer, received, batch);
+                while (batch.Count < batch.Capacity && socket.Available > 0)
+                {
+                    received = ReceiveDatagram(socket, buffer, null);
+                    HandleClientDatagram(buffer, received, batch);
+                }
+
+                await Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (SocketException ex)
+        {
+            return ex.Message;
+        }
+        catch (ObjectDisposedException)
+        {
+            return "closed";
+        }
+    }
+
+    private void HandleClientDatagram(byte[] buffer, int received, PacketBatch batch)
+    {
+        if (received < 0 || !TryParseDatagram(buffer.AsSpan(0, received), out var header, out var payload))
+        {
+            return;
+        }
+
+        switch (header.Type)
+        {
+            case TunnelFrameType.Data:
+                AddData(header, payload, batch);
+                break;
+            case TunnelFrameType.HelloReject when TunnelHello.TryDecode(payload, out var peer):
+                throw new TunnelMismatchException(Hello.DescribeMismatch(peer) ?? "the peer rejected this end's hello");
+            default:
+                // Repeated hello replies (our hello was resent) carry nothing new.
+                break;
+        }
+    }
+
+    private void HandleServerDatagram(Socket socket, byte[] buffer, int received, SocketAddress from, PacketBatch batch)
+    {
+        if (received < 0 || !TryParseDatagram(buffer.AsSpan(0, received), out var header, out var payload))
+        {
+            return;
+        }
+
+        var current = _udpPeer;
+        switch (header.Type)
+        {
+            case TunnelFrameType.Data:
+                if (current is not null && current.Peer!.Equals(from))
+                {
+                    AddData(header, payload, batch);
+                }
+                else
+                {
+                    Counters.AddDropped(TunnelDropReason.UnknownPeer);
+                }
+
+                break;
+            case TunnelFrameType.Hello or TunnelFrameType.HelloReject:
+                if (!TunnelHello.TryDecode(payload, out var peer))
+                {
+                    Counters.AddDropped(TunnelDropReason.Malformed);
+                    Log($"datagram from {UdpPeerLink.Describe(from)} dropped: not a tunnel peer (hello with the wrong magic or length)");
+                    return;
+                }
+
+                var mismatch = Hello.DescribeMismatch(peer);
+                if (header.Type == TunnelFrameType.HelloReject)
+                {
+                    throw new TunnelMismatchException(mismatch ?? "the peer rejected this end's hello");
+                }
+
+                Span<byte> frame = stackalloc byte[TunnelFrame.HeaderSize + TunnelHello.Size];
+                TunnelFrame.WriteHello(frame, mismatch is null ? TunnelFrameType.Hello : TunnelFrameType.HelloReject, Hello);
+                TrySend(socket, frame, from);
+                if (mismatch is not null)
+                {
+                    throw new TunnelMismatchException(mismatch);
+                }
+
+                if (current is null || !current.Peer!.Equals(from))
+                {
+                    var address = UdpPeerLink.Copy(from);
+                    var link = new UdpPeerLink(socket, address, this, UdpPeerLink.Describe(address));
+                    _udpPeer = link;
+                    Publish(link);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Validates one datagram as one frame; counts and logs nothing for a good one.</summary>
+    private bool TryParseDatagram(ReadOnlySpan<byte> datagram, out TunnelFrameHeader header, out ReadOnlySpan<byte> payload)
+    {
+        payload = default;
+        if (datagram.Length > TunnelFrame.HeaderSize + Options.MaxPacketSize)
+        {
+            header = default;
+            Counters.AddDropped(TunnelDropReason.Oversize);
+            return false;
+        }
+
+        if (!TunnelFrame.TryReadHeader(datagram, out header) || !header.IsKnown || header.Length != datagram.Length - TunnelFrame.HeaderSize)
+        {
+            Counters.AddDropped(TunnelDropReason.Malformed);
+            return false;
+        }
+
+        payload = datagram[TunnelFrame.HeaderSize..];
+        return true;
+    }
+
+    private void AddData(TunnelFrameHeader header, ReadOnlySpan<byte> payload, PacketBatch batch)
+    {
+        Counters.AddRxWire(TunnelFrame.HeaderSize + payload.Length);
+        var slot = batch.Count;
+        if (TunnelFrame.TryReadData(header.Flags, payload, batch.GetWritable(slot), out var length, out var reason))
+        {
+            batch.SetLength(slot, length);
+            batch.Count = slot + 1;
+        }
+        else
+        {
+            Counters.AddDropped(reason);
+        }
+    }
+
+    private static void TrySend(Socket socket, ReadOnlySpan<byte> frame, SocketAddress? to)
+    {
+        try
+        {
+            if (to is null)
+            {
+                socket.Send(frame, SocketFlags.None);
+            }
+            else
+            {
+                socket.SendTo(frame, SocketFlags.None, to);
+            }
+        }
+        catch (SocketException)
+        {
+            // Best effort: the peer learns of the mismatch from its own check as well.
+        }
+    }
+
+    /// <summary>Receives one datagram; a datagram too big for the buffer comes back as -1 (counted as oversize).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReceiveDatagramAsync(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return from is null
+                ? await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)
+                : await socket.ReceiveFromAsync(buffer, SocketFlags.None, from, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.MessageSize)
+        {
+            Counters.AddDropped(TunnelDropReason.Oversize);
+            return -1;
+        }
+    }
+
+    private int ReceiveDatagram(Socket socket, byte[] buffer, SocketAddress? from)
+    {
+        try
+        {
+            return from is null
+                ? socket.Receive(buffer, SocketFlags.None)
+                : socket.ReceiveFrom(buffer, SocketFlags.None, from);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.MessageSize)
+        {
+            Counters.AddDropped(TunnelDropReason.Oversize);
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,266 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
+using TunTap.Buffers;
+using TunTap.Capture;
+using TunTap.Devices;
+using TunTap.Netlink;
+
+namespace TunTap.Tunnel;
+
+/// <summary>
+/// One end of a point-to-point tunnel: joins a TUN or TAP device to a peer's through a TCP
+/// connection or UDP socket (the simpletun/vtun job). The server (<see cref="TunnelOptions.Listen"/>)
+/// serves one peer at a time and takes a new one after a disconnect; the client
+/// (<see cref="TunnelOptions.Connect"/>) reconnects with exponential backoff and jitter. Both ends
+/// exchange a <see cref="TunnelHello"/> first; a mismatch makes both ends fail with
+/// <see cref="TunnelMismatchException"/>. Packets read while no peer is connected are dropped
+/// (<see cref="TunnelDropReason.LinkDown"/>); a peer sending garbage is disconnected with a logged
+/// reason. The data path allocates nothing per packet.
+/// </summary>
+public sealed partial class TunnelEndpoint
+{
+    private readonly ITunDevice _device;
+    private readonly Action<string>? _log;
+    private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly PcapWriter? _capture;
+    private readonly Lock _captureGate = new();
+    private PeerLink? _link;
+    private int _started;
+
+    /// <summary>Creates the endpoint; nothing happens until <see cref="RunAsync"/>.</summary>
+    /// <param name="device">The device whose packets travel through the tunnel.</param>
+    /// <param name="options">Role, transport and settings; validated here.</param>
+    /// <param name="time">Clock for backoff and handshake timeouts; the system clock by default.</param>
+    /// <param name="log">Receives one line per connection event (connected, lost, dropped with reason).</param>
+    /// <param name="capture">Records every packet read from and written to the device; its link type must match the mode.</param>
+    public TunnelEndpoint(ITunDevice device, TunnelOptions options, TimeProvider? time = null, Action<string>? log = null, PcapWriter? capture = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (device.Mode != options.Mode)
+        {
+            throw new TunTapException($"device {device.Name} is {ModeName(device.Mode)} but the tunnel is configured for {ModeName(options.Mode)}");
+        }
+
+        _device = device;
+        Options = options;
+        Time = time ?? TimeProvider.System;
+        _log = log;
+        Hello = TunnelHello.For(options.Mode, options.Mtu, options.Compress);
+        _capture = capture;
+        Writer = new DeviceWriter(device, Counters, this);
+    }
+
+    /// <summary>Live counters; safe to read from any thread.</summary>
+    public TunnelCounters Counters { get; } = new();
+
+    /// <summary>The settings this endpoint runs with.</summary>
+    public TunnelOptions Options { get; }
+
+    /// <summary>Completes with the bound local address once a server endpoint listens (useful with port 0).</summary>
+    public Task<IPEndPoint> Listening => _listening.Task;
+
+    /// <summary>The bound port once listening, otherwise 0.</summary>
+    public int BoundPort => _listening.Task.IsCompletedSuccessfully ? _listening.Task.Result.Port : 0;
+
+    internal TunnelHello Hello { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal DeviceWriter Writer { get; }
+
+    /// <summary>
+    /// Runs the tunnel until <paramref name="cancellationToken"/> fires, then returns normally.
+    /// Throws <see cref="TunnelMismatchException"/> when the peer's settings differ, and
+    /// <see cref="TunTapException"/> when it cannot listen.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("a tunnel endpoint runs only once");
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pump = PumpDeviceToPeerAsync(stop.Token);
+        var peer = (Options.Listen is not null, Options.Transport) switch
+        {
+            (true, TunnelTransport.Tcp) => ServeTcpAsync(Options.Listen!, stop.Token),
+            (true, _) => ServeUdpAsync(Options.Listen!, stop.Token),
+            (false, TunnelTransport.Tcp) => ConnectTcpAsync(stop.Token),
+            (false, _) => ConnectUdpAsync(stop.Token),
+        };
+
+        try
+        {
+            await Task.WhenAny(pump, peer, _fatal.Task).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            var link = Interlocked.Exchange(ref _link, null);
+            link?.Close();
+            Counters.Disconnected();
+            await Task.WhenAll(pump, peer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _listening.TrySetCanceled(CancellationToken.None);
+            Writer.Dispose();
+            lock (_captureGate)
+            {
+                _capture?.Flush();
+            }
+        }
+
+        var error = FaultOf(_fatal.Task) ?? FaultOf(peer) ?? FaultOf(pump);
+        if (error is not null and not OperationCanceledException)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    internal void Log(string message) => _log?.Invoke(message);
+
+    /// <summary>Writes the batch's packets to the capture, if any (both loops call this, hence the lock).</summary>
+    internal void Capture(PacketBatch batch)
+    {
+        if (_capture is null)
+        {
+            return;
+        }
+
+        var now = Time.GetUtcNow();
+        lock (_captureGate)
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                _capture.Write(batch[i], now);
+            }
+        }
+    }
+
+    /// <summary>Makes <paramref name="link"/> the current peer, closing the one it replaces.</summary>
+    internal void Publish(PeerLink link)
+    {
+        var old = Interlocked.Exchange(ref _link, link);
+        Counters.Connected(link.Description);
+        Log($"peer {link.Description} connected");
+        if (old is not null && !ReferenceEquals(old, link))
+        {
+            Log($"peer {old.Description} replaced by {link.Description}");
+            old.Close();
+        }
+    }
+
+    /// <summary>Clears the current peer if it is still <paramref name="link"/>.</summary>
+    internal bool Unpublish(PeerLink link)
+    {
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _link, null, link), link))
+        {
+            Counters.Disconnected();
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Ends <see cref="RunAsync"/> with <paramref name="error"/> (a mismatch found by a server connection).</summary>
+    internal void Fail(Exception error) => _fatal.TrySetException(error);
+
+    private static Exception? FaultOf(Task task) => task.IsFaulted ? task.Exception?.InnerException : null;
+
+    private static string ModeName(DeviceMode mode) => mode == DeviceMode.Tap ? "tap" : "tun";
+
+    private async Task PumpDeviceToPeerAsync(CancellationToken cancellationToken)
+    {
+        using var batch = new PacketBatch(Options.BatchSize, TunnelFrame.HeaderSize + Options.MaxPacketSize, TunnelFrame.HeaderSize);
+        while (true)
+        {
+            var count = await _device.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (count == 0)
+            {
+                continue;
+            }
+
+            Capture(batch);
+            var link = Volatile.Read(ref _link);
+            if (link is null)
+            {
+                Counters.AddDropped(TunnelDropReason.LinkDown, count);
+                continue;
+            }
+
+            try
+            {
+                await link.SendAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException
+                || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                Counters.AddDropped(TunnelDropReason.LinkDown, count);
+                if (Unpublish(link))
+                {
+                    Log($"peer {link.Description} lost: sending failed ({ex.Message})");
+                    link.Close();
+                }
+            }
+        }
+    }
+
+    private async Task<IPEndPoint> ResolveAsync(CancellationToken cancellationToken)
+    {
+        var connect = Options.Connect!;
+        if (IPAddress.TryParse(connect.Host, out var literal))
+        {
+            return new IPEndPoint(literal, connect.Port);
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(connect.Host, cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+        {
+            throw new SocketException((int)SocketError.HostNotFound);
+        }
+
+        return new IPEndPoint(addresses[0], connect.Port);
+    }
+
+    /// <summary>A socket in <see cref="TunnelOptions.Netns"/> (a socket stays in the namespace it was created in).</summary>
+    internal Socket NewSocket(AddressFamily family, SocketType type, ProtocolType protocol) =>
+        Options.Netns is { } netns
+            ? NetworkNamespace.Run(netns, () => new Socket(family, type, protocol))
+            : new Socket(family, type, protocol);
+
+    private Socket Bind(IPEndPoint listen, SocketType type, ProtocolType protocol)
+    {
+        var socket = NewSocket(listen.AddressFamily, type, protocol);
+        try
+        {
+            if (listen.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            if (type == SocketType.Stream)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+
+            socket.Bind(listen);
+            if (type == SocketType.Stream)
+            {
+                socket.Listen(16);
+            }
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            var error = new TunTapException($"cannot listen on {listen}: {ex.Message}", "pick another port or address (--listen [ADDR:]PORT)", ex);
+            _listening.TrySetException(error);
+            throw error;
+        }
+
+        _listening.TrySetResult((IPEndPoint)socket.LocalEndPoint!);
+        return socket;
+    }
+}

@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TunTap.IntegrationTests.Cli;
+using TunTap.TestKit;
+
+namespace TunTap.IntegrationTests.Tunnel;
+
+/// <summary>
+/// Two namespaces joined by a veth (the "underlay", 10.77.0.0/24); <c>tuntap tunnel</c> runs in
+/// each and joins a TUN or TAP device in each (the "overlay", 10.9.0.0/24) across it.
+/// </summary>
+public sealed partial class TunnelCommandTests
+{
+    private const string ServerUnderlay = "10.77.0.1";
+    private const string ServerOverlay = "10.9.0.1";
+    private const string ClientOverlay = "10.9.0.2";
+    private const string Port = "5555";
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(30);
+
+    [Theory]
+    [InlineData("tun", "tcp")]
+    [InlineData("tun", "udp")]
+    [InlineData("tap", "tcp")]
+    [InlineData("tap", "udp")]
+    public async Task Ping_both_ways_and_a_fixed_size_iperf3_pass_through_the_tunnel_and_the_pcap_reads_cleanly(string mode, string transport)
+    {
+        Requires.Root();
+        Requires.Tool("iperf3");
+        Requires.Tool("tshark");
+        await using var scope = await UnderlayAsync();
+        var (a, b) = (scope.Names[0], scope.Names[1]);
+        var pcap = Path.Combine(Path.GetTempPath(), $"{scope.NewName()}.pcap");
+        try
+        {
+            await using var server = StartServer(a, mode, transport, "--pcap", pcap);
+            await using var client = StartClient(b, mode, transport);
+            await WaitConnectedAsync(server, 1);
+            await WaitConnectedAsync(client, 1);
+
+            await AssertPingAsync(a, ClientOverlay);
+            await AssertPingAsync(b, ServerOverlay);
+
+            await using (var iperfServer = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "iperf3", "-s", "-1", "--forceflush", "-B", ServerOverlay]))
+            {
+                await iperfServer.WaitForOutputAsync("Server listening", Startup);
+                var iperf = await ProcessRunner.RunInAsync(b, "iperf3", ["-c", ServerOverlay, "-n", "20M"], TimeSpan.FromSeconds(120));
+                Assert.True(iperf.ExitCode == 0, $"iperf3 failed:\n{iperf.StandardOutput}\n{iperf.StandardError}\nclient:\n{client.Describe()}");
+                Assert.Contains("receiver", iperf.StandardOutput, StringComparison.Ordinal);
+            }
+
+            server.Signal(2);
+            client.Signal(2);
+            Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+            Assert.Equal(0, await client.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+            var serverSummary = SummaryOf(server.StandardOutput);
+            var clientSummary = SummaryOf(client.StandardOutput);
+            // iperf3 may end the test while the last megabytes are still in socket buffers: most of 20 MiB must have crossed.
+            Assert.True(serverSummary["rx-bytes"] > 15_000_000, server.StandardOutput);
+            Assert.True(clientSummary["tx-bytes"] > 15_000_000, client.StandardOutput);
+            Assert.True(serverSummary["tx-packets"] > 1000, server.StandardOutput);
+
+            var read = await ProcessRunner.RunAsync("tshark", ["-n", "-r", pcap, "-Y", "icmp"], TimeSpan.FromSeconds(120));
+            Assert.True(read.ExitCode == 0, read.StandardError);
+            Assert.DoesNotContain("cut short", read.StandardError, StringComparison.Ordinal);
+            Assert.DoesNotContain("Malformed", read.StandardOutput, StringComparison.OrdinalIgnoreCase);
+            Assert.True(read.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length >= 12, read.StandardOutput);
+        }
+        finally
+        {
+            File.Delete(pcap);
+        }
+    }
+
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("udp")]
+    public async Task Killed_client_restarted_gets_ping_through_again_without_restarting_the_server(string transport)
+    {
+        Requires.Root();
+        Requires.Tool("iperf3");
+        await using var scope = await UnderlayAsync();
+        var (a, b) = (scope.Names[0], scope.Names[1]);
+        await using var server = StartServer(a, "tun", transport);
+        var first = StartClient(b, "tun", transport);
+        await WaitConnectedAsync(server, 1);
+        await WaitConnectedAsync(first, 1);
+        await AssertPingAsync(b, ServerOverlay);
+
+        // Kill it mid-transfer: SIGKILL, no goodbye.
+        await using (var iperfServer = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "iperf3", "-s", "-1", "--forceflush", "-B", ServerOverlay]))
+        await using (var transfer = ProcessRunner.StartBackground("ip", ["netns", "exec", b, "iperf3", "--forceflush", "-c", ServerOverlay, "-t", "30"]))
+        {
+            await transfer.WaitForOutputAsync("sec", Startup);
+            first.Signal(9);
+            await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await first.DisposeAsync();
+        }
+
+        await using var second = StartClient(b, "tun", transport);
+        await WaitConnectedAsync(second, 1);
+        await WaitConnectedAsync(server, 2);
+        await AssertPingAsync(b, ServerOverlay);
+        await AssertPingAsync(a, ClientOverlay);
+        Assert.False(server.HasExited, server.Describe());
+
+        server.Signal(2);
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.True(SummaryOf(server.StandardOutput)["reconnects"] >= 1, server.StandardOutput);
+    }
+
+    [Theory]
+    [InlineData("tcp", new[] { "--mode", "tap" }, "mode mismatch: this end is tun, the peer is tap", "mode mismatch: this end is tap, the peer is tun")]
+    [InlineData("udp", new[] { "--mode", "tap" }, "mode mismatch: this end is tun, the peer is tap", "mode mismatch: this end is tap, the peer is tun")]
+    [InlineData("tcp", new[] { "--mode", "tun", "--mtu", "1400" }, "MTU mismatch: this end has MTU 1500, the peer has MTU 1400", "MTU mismatch: this end has MTU 1400, the peer has MTU 1500")]
+    [InlineData("udp", new[] { "--mode", "tun", "--mtu", "1400" }, "MTU mismatch: this end has MTU 1500, the peer has MTU 1400", "MTU mismatch: this end has MTU 1400, the peer has MTU 1500")]
+    public async Task Mismatched_ends_both_exit_non_zero_naming_both_values(string transport, string[] clientSettings, string serverMessage, string clientMessage)
+    {
+        Requires.Root();
+        await using var scope = await UnderlayAsync();
+        var (a, b) = (scope.Names[0], scope.Names[1]);
+        await using var server = StartServer(a, "tun", transport);
+        await server.WaitForOutputAsync("tunnel: listening on", Startup);
+        await using var client = TuntapCli.Start([
+            "tunnel", "tt-tun0", .. clientSettings, "--transport", transport, "--connect", $"{ServerUnderlay}:{Port}",
+            "--address", $"{ClientOverlay}/24", "--netns", b, "--stats-interval", "0"]);
+
+        Assert.NotEqual(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.NotEqual(0, await client.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"tuntap: error: {serverMessage}", server.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"tuntap: error: {clientMessage}", client.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", server.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", client.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Garbage_peer_is_dropped_with_a_reason_and_the_next_client_is_served()
+    {
+        Requires.Root();
+        await using var scope = await UnderlayAsync();
+        var (a, b) = (scope.Names[0], scope.Names[1]);
+        await using var server = StartServer(a, "tun", "tcp");
+        await server.WaitForOutputAsync("tunnel: listening on", Startup);
+
+        // The write may fail part-way (the server resets the connection once it has seen enough): only the server's log matters.
+        await ProcessRunner.RunInAsync(b, "bash", ["-c", $"head -c 1000 /dev/urandom > /dev/tcp/{ServerUnderlay}/{Port}"], TimeSpan.FromSeconds(30));
+        await Wait.UntilAsync(() => DroppedLines(server).Count >= 1, TimeSpan.FromSeconds(15), server.Describe);
+        await ProcessRunner.RunInAsync(b, "bash", ["-c", $"printf '\\x01\\x00\\xff\\xff' > /dev/tcp/{ServerUnderlay}/{Port}"], TimeSpan.FromSeconds(30));
+        await Wait.UntilAsync(() => DroppedLines(server).Count >= 2, TimeSpan.FromSeconds(15), server.Describe);
+        Assert.Contains(DroppedLines(server), l => l.Contains("frame length 65535 exceeds the maximum 1500", StringComparison.Ordinal));
+
+        await using var client = StartClient(b, "tun", "tcp");
+        await WaitConnectedAsync(server, 1);
+        await WaitConnectedAsync(client, 1);
+        await AssertPingAsync(b, ServerOverlay);
+        Assert.False(server.HasExited);
+    }
+
+    [Theory]
+    [InlineData("5555:", "--listen")]
+    [InlineData("fd00::1:5555", "--listen")]
+    [InlineData("host", "--connect")]
+    public async Task Bad_endpoints_are_parse_errors_naming_the_allowed_form(string value, string option)
+    {
+        var result = await TuntapCli.RunAsync("tunnel", "tt-x0", "--mode", "tun", option, value);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"{option}: '{value}'", result.StandardError + result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("PORT", result.StandardError + result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static List<string> DroppedLines(BackgroundProcess process) =>
+        [.. process.StandardOutput.Split('\n').Where(l => l.Contains("dropped:", StringComparison.Ordinal))];
+
+    private static async Task<NetnsScope> UnderlayAsync()
+    {
+        var scope = await NetnsScope.CreateAsync("tnl", 2);
+        await scope.ConnectAsync(scope.Names[0], $"{ServerUnderlay}/24", scope.Names[1], "10.77.0.2/24");
+        return scope;
+    }
+
+    private static BackgroundProcess StartServer(string ns, string mode, string transport, params string[] extra) =>
+        TuntapCli.Start([
+            "tunnel", "tt-tun0", "--mode", mode, "--transport", transport, "--listen", $"{ServerUnderlay}:{Port}",
+            "--address", $"{ServerOverlay}/24", "--netns", ns, "--stats-interval", "0", .. extra]);
+
+    private static BackgroundProcess StartClient(string ns, string mode, string transport) =>
+        TuntapCli.Start([
+            "tunnel", "tt-tun0", "--mode", mode, "--transport", transport, "--connect", $"{ServerUnderlay}:{Port}",
+            "--address", $"{ClientOverlay}/24", "--netns", ns, "--stats-interval", "0"]);
+
+    private static async Task WaitConnectedAsync(BackgroundProcess process, int times)
+    {
+        await Wait.UntilAsync(() => Connected().Count(process.StandardOutput) >= times || process.HasExited, Startup, process.Describe);
+        Assert.False(process.HasExited, $"exited early:\n{process.Describe()}");
+    }
+
+    private static async Task AssertPingAsync(string ns, string target)
+    {
+        var ping = await ProcessRunner.RunInAsync(ns, "ping", ["-c", "3", "-i", "0.2", "-W", "2", target], TimeSpan.FromSeconds(30));
+        Assert.True(ping.ExitCode == 0, $"ping {target} failed:\n{ping.StandardOutput}\n{ping.StandardError}");
+        Assert.Contains("3 received", ping.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, long> SummaryOf(string output)
+    {
+        var line = output.Split('\n').LastOrDefault(l => l.StartsWith("summary:", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"no summary line in:\n{output}");
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (Match m in Field().Matches(line))
+        {
+            values[m.Groups[1].Value] = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        }
+
+        return values;
+    }
+
+    [GeneratedRegex(@"tunnel: peer \S+ connected")]
+    private static partial Regex Connected();
+
+    [GeneratedRegex(@"([A-Za-z-]+)=(\d+)")]
+    private static partial Regex Field();
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using TunTap.Buffers;
+using TunTap.Devices;
+using TunTap.Tunnel;
+
+namespace TunTap.Tests.Tunnel;
+
+[Collection(nameof(AllocationMeasurement))]
+public sealed class TunnelAllocationTests
+{
+    [Theory]
+    [InlineData(TunnelTransport.Tcp, false)]
+    [InlineData(TunnelTransport.Tcp, true)]
+    [InlineData(TunnelTransport.Udp, false)]
+    public async Task Steady_state_forwarding_allocates_almost_nothing_per_packet(TunnelTransport transport, bool compress)
+    {
+        const int Warmup = 20_000;
+        const int Measured = 100_000;
+        var source = new SyntheticTun(Warmup + Measured);
+        var sink = new SyntheticTun(0);
+        var options = new TunnelOptions
+        {
+            Transport = transport,
+            Compress = compress,
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+        };
+        using var stop = new CancellationTokenSource();
+        var server = new TunnelEndpoint(sink, options);
+        var serverTask = Task.Run(() => server.RunAsync(stop.Token), TestContext.Current.CancellationToken);
+        var port = (await server.Listening.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).Port;
+        var client = new TunnelEndpoint(source, options with { Listen = null, Connect = new DnsEndPoint("127.0.0.1", port) });
+        var clientTask = Task.Run(() => client.RunAsync(stop.Token), TestContext.Current.CancellationToken);
+        try
+        {
+            await TestKit.Wait.UntilAsync(() => server.Counters.IsConnected && client.Counters.IsConnected, TimeSpan.FromSeconds(10));
+            source.Release(Warmup);
+            await TestKit.Wait.UntilAsync(() => client.Counters.TxPackets >= Warmup, TimeSpan.FromSeconds(30), () => $"sent {client.Counters.TxPackets}");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var writtenBefore = sink.Written;
+            source.Release(Measured);
+            await TestKit.Wait.UntilAsync(() => client.Counters.TxPackets >= Warmup + Measured, TimeSpan.FromSeconds(60), () => $"sent {client.Counters.TxPackets}");
+            await TestKit.Wait.UntilAsync(() => transport == TunnelTransport.Udp || sink.Written - writtenBefore >= Measured, TimeSpan.FromSeconds(60), () => $"written {sink.Written}");
+            Assert.True(sink.Written - writtenBefore > Measured / 10, $"only {sink.Written - writtenBefore} packets arrived");
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            var perPacket = (double)allocated / Measured;
+            Assert.True(perPacket < 1.0, $"{allocated} bytes allocated for {Measured} packets ({perPacket:0.00} per packet)");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(serverTask, clientTask).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>A device that produces a fixed packet on demand and counts what is written, allocating nothing per packet.</summary>
+    private sealed class SyntheticTun : ITunDevice
+    {
+        private readonly byte[] _packet = new byte[1200];
+        private readonly SemaphoreSlim _available = new(0);
+        private long _written;
+        private int _budget;
+
+        public SyntheticTun(int budget)
+        {
+            _ = budget;
+            for (var i = 0; i < _packet.Length; i++)
+            {
+                _packet[i] = (byte)(i % 31);
+            }
+
+            _packet[0] = 0x45;
+        }
+
+        public string Name => "synthetic0";
+
+        public DeviceMode Mode => DeviceMode.Tun;
+
+        public long Written => Interlocked.Read(ref _written);
+
+        public void Release(int packets)
+        {
+            Interlocked.Add(ref _budget, packets);
+            _available.Release();
+        }
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        public async ValueTask<int> ReadBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
+        {
+            batch.Clear();
+            while (Volatile.Read(ref _budget) == 0)
+            {
+                await _available.WaitAsync(cancellationToken);
+            }
+
+            var take = Math.Min(batch.Capacity, Volatile.Read(ref _budget));
+            Interlocked.Add(ref _budget, -take);
+            for (var i = 0; i < take; i++)
+            {
+                _packet.CopyTo(batch.GetWritable(i));
+                batch.SetLength(i, _packet.Length);
+            }
+
+            batch.Count = take;
+            // Pace the producer a little so the socket buffers do not overflow (UDP drops otherwise).
+            await Task.Yield();
+            return take;
+        }
+
+        public ValueTask<int> WriteBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Add(ref _written, batch.Count);
+            return ValueTask.FromResult(batch.Count);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _available.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

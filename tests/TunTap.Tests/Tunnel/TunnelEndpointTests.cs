@@ -1,0 +1,449 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using TunTap.Capture;
+using TunTap.Devices;
+using TunTap.TestKit;
+using TunTap.Tunnel;
+
+namespace TunTap.Tests.Tunnel;
+
+/// <summary>Two whole endpoints over loopback sockets with in-memory devices: the tunnel end to end, no root.</summary>
+public sealed class TunnelEndpointTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public static TheoryData<TunnelTransport, bool> TransportsAndCompression => new()
+    {
+        { TunnelTransport.Tcp, false },
+        { TunnelTransport.Tcp, true },
+        { TunnelTransport.Udp, false },
+        { TunnelTransport.Udp, true },
+    };
+
+    public static TheoryData<TunnelTransport> Transports => new() { TunnelTransport.Tcp, TunnelTransport.Udp };
+
+    [Theory]
+    [MemberData(nameof(TransportsAndCompression))]
+    public async Task Packets_pass_both_ways(TunnelTransport transport, bool compress)
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        await using var server = await Running.ServerAsync(serverDevice, Options(transport) with { Compress = compress });
+        await using var client = Running.Client(clientDevice, Options(transport, server.Port) with { Compress = compress });
+        await WaitConnectedAsync(server, client);
+
+        var packets = SamplePackets(seed: 1, count: 100);
+        foreach (var packet in packets)
+        {
+            serverDevice.Inject(packet);
+        }
+
+        foreach (var packet in packets)
+        {
+            Assert.Equal(packet, await clientDevice.ReadWrittenAsync(Timeout));
+        }
+
+        var replies = SamplePackets(seed: 2, count: 100);
+        foreach (var packet in replies)
+        {
+            clientDevice.Inject(packet);
+        }
+
+        foreach (var packet in replies)
+        {
+            Assert.Equal(packet, await serverDevice.ReadWrittenAsync(Timeout));
+        }
+
+        var bytes = packets.Sum(p => (long)p.Length);
+        // Counters are updated after the send returns, possibly after the peer already delivered.
+        await Wait.UntilAsync(() => server.Endpoint.Counters.TxPackets == 100 && client.Endpoint.Counters.TxPackets == 100 && server.Endpoint.Counters.RxPackets == 100 && client.Endpoint.Counters.RxPackets == 100, Timeout, () => Describe(server, client));
+        Assert.Equal(100, server.Endpoint.Counters.TxPackets);
+        Assert.Equal(bytes, server.Endpoint.Counters.TxBytes);
+        Assert.Equal(100, client.Endpoint.Counters.RxPackets);
+        Assert.Equal(bytes, client.Endpoint.Counters.RxBytes);
+        Assert.Equal(100, client.Endpoint.Counters.TxPackets);
+        Assert.Equal(100, server.Endpoint.Counters.RxPackets);
+        Assert.Equal(0, server.Endpoint.Counters.Dropped);
+        Assert.Equal(0, client.Endpoint.Counters.Dropped);
+        if (compress)
+        {
+            // Half the sample packets are highly repetitive: the wire carries less than the packets.
+            Assert.True(server.Endpoint.Counters.TxWireBytes < bytes, $"wire {server.Endpoint.Counters.TxWireBytes} vs packets {bytes}");
+        }
+        else
+        {
+            Assert.Equal(bytes + (100 * TunnelFrame.HeaderSize), server.Endpoint.Counters.TxWireBytes);
+        }
+    }
+
+    [Fact]
+    public async Task Tap_frames_up_to_mtu_plus_ethernet_header_pass()
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tap);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tap);
+        var options = Options(TunnelTransport.Tcp) with { Mode = DeviceMode.Tap, Mtu = 1500 };
+        await using var server = await Running.ServerAsync(serverDevice, options);
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Tcp, server.Port) with { Mode = DeviceMode.Tap });
+        await WaitConnectedAsync(server, client);
+
+        var frame = new byte[1518];
+        new Random(5).NextBytes(frame);
+        clientDevice.Inject(frame);
+        Assert.Equal(frame, await serverDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Restarted_client_gets_traffic_flowing_again_without_restarting_the_server(TunnelTransport transport)
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        await using var server = await Running.ServerAsync(serverDevice, Options(transport));
+        var first = Running.Client(clientDevice, Options(transport, server.Port));
+        await WaitConnectedAsync(server, first);
+        serverDevice.Inject(Packet(1));
+        Assert.Equal(Packet(1), await clientDevice.ReadWrittenAsync(Timeout));
+
+        await first.DisposeAsync();
+        Assert.True(first.Task.IsCompletedSuccessfully, "a cancelled endpoint returns normally");
+
+        await using var second = Running.Client(clientDevice, Options(transport, server.Port) with { Seed = 2 });
+        await Wait.UntilAsync(() => server.Endpoint.Counters.Connections == 2 && second.Endpoint.Counters.IsConnected, Timeout, () => Describe(server, second));
+        Assert.Equal(1, server.Endpoint.Counters.Reconnects);
+
+        serverDevice.Inject(Packet(2));
+        Assert.Equal(Packet(2), await clientDevice.ReadWrittenAsync(Timeout));
+        clientDevice.Inject(Packet(3));
+        Assert.Equal(Packet(3), await serverDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Client_keeps_retrying_until_the_server_appears(TunnelTransport transport)
+    {
+        var port = FreePort(transport);
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        var log = new ConcurrentQueue<string>();
+        await using var client = Running.Client(clientDevice, Options(transport, port), log);
+        await Wait.UntilAsync(() => log.Count(l => l.Contains("failed", StringComparison.Ordinal) || l.Contains("dropped", StringComparison.Ordinal)) >= 2, Timeout, () => string.Join("\n", log));
+        Assert.False(client.Endpoint.Counters.IsConnected);
+
+        await using var server = await Running.ServerAsync(serverDevice, Options(transport) with { Listen = new IPEndPoint(IPAddress.Loopback, port) });
+        await WaitConnectedAsync(server, client);
+        clientDevice.Inject(Packet(7));
+        Assert.Equal(Packet(7), await serverDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Mode_mismatch_fails_both_ends_naming_both_values(TunnelTransport transport)
+    {
+        var server = await Running.ServerAsync(new ChannelTun("srv0", DeviceMode.Tun), Options(transport));
+        var client = Running.Client(new ChannelTun("cli0", DeviceMode.Tap), Options(transport, server.Port) with { Mode = DeviceMode.Tap });
+
+        var serverError = await Assert.ThrowsAsync<TunnelMismatchException>(() => server.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken));
+        var clientError = await Assert.ThrowsAsync<TunnelMismatchException>(() => client.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken));
+        Assert.Equal("mode mismatch: this end is tun, the peer is tap", serverError.Message);
+        Assert.Equal("mode mismatch: this end is tap, the peer is tun", clientError.Message);
+        await server.DisposeAsync();
+        await client.DisposeAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Mtu_mismatch_fails_both_ends_naming_both_values(TunnelTransport transport)
+    {
+        var server = await Running.ServerAsync(new ChannelTun("srv0", DeviceMode.Tun), Options(transport) with { Mtu = 1400 });
+        var client = Running.Client(new ChannelTun("cli0", DeviceMode.Tun), Options(transport, server.Port));
+
+        var serverError = await Assert.ThrowsAsync<TunnelMismatchException>(() => server.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken));
+        var clientError = await Assert.ThrowsAsync<TunnelMismatchException>(() => client.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken));
+        Assert.Equal("MTU mismatch: this end has MTU 1400, the peer has MTU 1500", serverError.Message);
+        Assert.Equal("MTU mismatch: this end has MTU 1500, the peer has MTU 1400", clientError.Message);
+        await server.DisposeAsync();
+        await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Compression_mismatch_fails_both_ends()
+    {
+        var server = await Running.ServerAsync(new ChannelTun("srv0", DeviceMode.Tun), Options(TunnelTransport.Tcp) with { Compress = true });
+        var client = Running.Client(new ChannelTun("cli0", DeviceMode.Tun), Options(TunnelTransport.Tcp, server.Port));
+        var serverError = await Assert.ThrowsAsync<TunnelMismatchException>(() => server.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken));
+        var clientError = await Assert.ThrowsAsync<TunnelMismatchException>(() => client.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken));
+        Assert.Contains("this end has compression on, the peer has it off", serverError.Message, StringComparison.Ordinal);
+        Assert.Contains("this end has compression off, the peer has it on", clientError.Message, StringComparison.Ordinal);
+        await server.DisposeAsync();
+        await client.DisposeAsync();
+    }
+
+    public static TheoryData<string, TunnelDropReason, string> GarbageStreams => new()
+    {
+        { "random", TunnelDropReason.Malformed, "not a tunnel peer" },
+        { "huge-length", TunnelDropReason.Oversize, "frame length 65535 exceeds the maximum 1500" },
+        { "huge-length-after-hello", TunnelDropReason.Oversize, "frame length 60000 exceeds the maximum 1500" },
+        { "truncated", TunnelDropReason.Malformed, "closed in the middle of a frame" },
+        { "silent", TunnelDropReason.LinkDown, "no hello within" },
+    };
+
+    [Theory]
+    [MemberData(nameof(GarbageStreams))]
+    public async Task Tcp_garbage_peer_is_dropped_with_a_reason_and_the_next_client_is_served(string kind, TunnelDropReason reason, string logged)
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        var log = new ConcurrentQueue<string>();
+        await using var server = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Tcp) with { HandshakeTimeout = TimeSpan.FromMilliseconds(300) }, log);
+
+        using (var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await raw.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Port), TestContext.Current.CancellationToken);
+            await raw.SendAsync(GarbageFor(kind), SocketFlags.None, TestContext.Current.CancellationToken);
+            if (kind == "silent")
+            {
+                await Wait.UntilAsync(() => log.Any(l => l.Contains(logged, StringComparison.Ordinal)), Timeout, () => string.Join("\n", log));
+            }
+            else
+            {
+                raw.Shutdown(SocketShutdown.Send);
+                await Wait.UntilAsync(() => log.Any(l => l.Contains(logged, StringComparison.Ordinal)), Timeout, () => string.Join("\n", log));
+            }
+        }
+
+        Assert.Contains(log, l => l.Contains("dropped", StringComparison.Ordinal) && l.Contains(logged, StringComparison.Ordinal));
+        if (reason != TunnelDropReason.LinkDown)
+        {
+            Assert.True(server.Endpoint.Counters.GetDropped(reason) >= 1, $"{reason} drops: {server.Endpoint.Counters.GetDropped(reason)}");
+        }
+
+        Assert.Equal(kind is "huge-length-after-hello" or "truncated" ? 1 : 0, server.Endpoint.Counters.Connections);
+        Assert.False(server.Endpoint.Counters.IsConnected);
+
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Tcp, server.Port));
+        await WaitConnectedAsync(server, client);
+        clientDevice.Inject(Packet(4));
+        Assert.Equal(Packet(4), await serverDevice.ReadWrittenAsync(Timeout));
+        serverDevice.Inject(Packet(5));
+        Assert.Equal(Packet(5), await clientDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Udp_garbage_datagrams_are_counted_and_a_good_client_is_served()
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        await using var server = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Udp));
+        using (var raw = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            var target = new IPEndPoint(IPAddress.Loopback, server.Port);
+            var random = new Random(11);
+            for (var i = 0; i < 50; i++)
+            {
+                var garbage = new byte[random.Next(0, 1400)];
+                random.NextBytes(garbage);
+                garbage[0] = (byte)(garbage[0] % 2 == 0 ? 9 : 3);
+                await raw.SendToAsync(garbage, SocketFlags.None, target, TestContext.Current.CancellationToken);
+            }
+
+            await raw.SendToAsync(new byte[3000], SocketFlags.None, target, TestContext.Current.CancellationToken);
+            var data = new byte[TunnelFrame.HeaderSize + 20];
+            TunnelFrame.WriteData(new byte[20], data, compress: false);
+            await raw.SendToAsync(data, SocketFlags.None, target, TestContext.Current.CancellationToken);
+            await Wait.UntilAsync(() => server.Endpoint.Counters.Dropped >= 52, Timeout, () => $"dropped {server.Endpoint.Counters.Dropped}");
+        }
+
+        Assert.Equal(1, server.Endpoint.Counters.GetDropped(TunnelDropReason.Oversize));
+        Assert.Equal(1, server.Endpoint.Counters.GetDropped(TunnelDropReason.UnknownPeer));
+        Assert.Equal(50, server.Endpoint.Counters.GetDropped(TunnelDropReason.Malformed));
+        Assert.Equal(0, serverDevice.WrittenPackets);
+
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Udp, server.Port));
+        await WaitConnectedAsync(server, client);
+        clientDevice.Inject(Packet(6));
+        Assert.Equal(Packet(6), await serverDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Packets_read_while_the_link_is_down_are_counted_not_queued(TunnelTransport transport)
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        await using var server = await Running.ServerAsync(serverDevice, Options(transport));
+        for (var i = 0; i < 5; i++)
+        {
+            serverDevice.Inject(Packet(i));
+        }
+
+        await Wait.UntilAsync(() => server.Endpoint.Counters.GetDropped(TunnelDropReason.LinkDown) == 5, Timeout, () => $"link-down drops {server.Endpoint.Counters.GetDropped(TunnelDropReason.LinkDown)}");
+
+        await using var client = Running.Client(clientDevice, Options(transport, server.Port));
+        await WaitConnectedAsync(server, client);
+        serverDevice.Inject(Packet(9));
+        Assert.Equal(Packet(9), await clientDevice.ReadWrittenAsync(Timeout));
+        Assert.False(clientDevice.Written.TryRead(out _), "packets dropped while down must not arrive later");
+        await Wait.UntilAsync(() => server.Endpoint.Counters.TxPackets == 1, Timeout, () => $"tx {server.Endpoint.Counters.TxPackets}");
+    }
+
+    [Fact]
+    public async Task Capture_records_packets_crossing_the_device_both_ways()
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        using var stream = new MemoryStream();
+        using var writer = new PcapWriter(stream, PcapLinkType.Raw);
+        await using (var server = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Tcp), capture: writer))
+        await using (var client = Running.Client(clientDevice, Options(TunnelTransport.Tcp, server.Port)))
+        {
+            await WaitConnectedAsync(server, client);
+            for (var i = 0; i < 3; i++)
+            {
+                serverDevice.Inject(Packet(i));
+                clientDevice.Inject(Packet(10 + i));
+                Assert.Equal(Packet(i), await clientDevice.ReadWrittenAsync(Timeout));
+                Assert.Equal(Packet(10 + i), await serverDevice.ReadWrittenAsync(Timeout));
+            }
+        }
+
+        stream.Position = 0;
+        using var reader = new PcapReader(stream);
+        var lengths = new List<int>();
+        while (reader.TryRead(out var record))
+        {
+            lengths.Add(record.Data.Length);
+        }
+
+        lengths.Sort();
+        Assert.Equal(new[] { 60, 61, 62, 70, 71, 72 }, lengths);
+    }
+
+    [Fact]
+    public void Options_without_a_role_or_with_a_bad_mtu_are_rejected()
+    {
+        var device = new ChannelTun("x0", DeviceMode.Tun);
+        Assert.Throws<TunTapException>(() => new TunnelEndpoint(device, new TunnelOptions()));
+        Assert.Throws<TunTapException>(() => new TunnelEndpoint(device, Options(TunnelTransport.Tcp) with { Mtu = 10 }));
+        var modeError = Assert.Throws<TunTapException>(() => new TunnelEndpoint(device, Options(TunnelTransport.Tcp) with { Mode = DeviceMode.Tap }));
+        Assert.Contains("x0 is tun", modeError.Message, StringComparison.Ordinal);
+    }
+
+    private static TunnelOptions Options(TunnelTransport transport, int connectPort = 0) => new()
+    {
+        Transport = transport,
+        Listen = connectPort == 0 ? new IPEndPoint(IPAddress.Loopback, 0) : null,
+        Connect = connectPort == 0 ? null : new DnsEndPoint("127.0.0.1", connectPort),
+        MinBackoff = TimeSpan.FromMilliseconds(20),
+        MaxBackoff = TimeSpan.FromMilliseconds(200),
+        HandshakeTimeout = TimeSpan.FromSeconds(2),
+    };
+
+    private static byte[] Packet(int id)
+    {
+        var packet = new byte[60 + id];
+        packet[0] = 0x45;
+        packet[1] = (byte)id;
+        return packet;
+    }
+
+    private static List<byte[]> SamplePackets(int seed, int count)
+    {
+        var random = new Random(seed);
+        var packets = new List<byte[]>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var packet = new byte[random.Next(1, 1501)];
+            if (i % 2 == 0)
+            {
+                random.NextBytes(packet);
+            }
+            else
+            {
+                for (var j = 0; j < packet.Length; j++)
+                {
+                    packet[j] = (byte)(j % 10);
+                }
+            }
+
+            packets.Add(packet);
+        }
+
+        return packets;
+    }
+
+    private static byte[] GarbageFor(string kind)
+    {
+        var hello = new byte[TunnelFrame.HeaderSize + TunnelHello.Size];
+        TunnelFrame.WriteHello(hello, TunnelFrameType.Hello, TunnelHello.For(DeviceMode.Tun, 1500, compress: false));
+        switch (kind)
+        {
+            case "random":
+                var random = new byte[1000];
+                new Random(3).NextBytes(random);
+                random[0] = 0xEE;
+                return random;
+            case "huge-length":
+                return [1, 0, 0xFF, 0xFF, .. new byte[100]];
+            case "huge-length-after-hello":
+                return [.. hello, 3, 0, 0xEA, 0x60, .. new byte[100]];
+            case "truncated":
+                return [.. hello, 3, 0, 0, 100, .. new byte[10]];
+            default:
+                return [];
+        }
+    }
+
+    private static int FreePort(TunnelTransport transport)
+    {
+        using var socket = transport == TunnelTransport.Tcp
+            ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private static Task WaitConnectedAsync(Running server, Running client) =>
+        Wait.UntilAsync(() => server.Endpoint.Counters.IsConnected && client.Endpoint.Counters.IsConnected, Timeout, () => Describe(server, client));
+
+    private static string Describe(Running server, Running client) =>
+        $"server connected={server.Endpoint.Counters.IsConnected} connections={server.Endpoint.Counters.Connections} task={server.Task.Status}; " +
+        $"client connected={client.Endpoint.Counters.IsConnected} task={client.Task.Status} {client.Task.Exception?.InnerException?.Message}; log: {string.Join(" | ", server.Log.Concat(client.Log))}";
+
+    private sealed class Running : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        private Running(ChannelTun device, TunnelOptions options, ConcurrentQueue<string>? log, PcapWriter? capture = null)
+        {
+            Log = log ?? new ConcurrentQueue<string>();
+            Endpoint = new TunnelEndpoint(device, options, log: Log.Enqueue, capture: capture);
+            Task = Task.Run(() => Endpoint.RunAsync(_stop.Token));
+        }
+
+        public TunnelEndpoint Endpoint { get; }
+
+        public Task Task { get; }
+
+        public ConcurrentQueue<string> Log { get; }
+
+        public int Port => Endpoint.BoundPort;
+
+        public static async Task<Running> ServerAsync(ChannelTun device, TunnelOptions options, ConcurrentQueue<string>? log = null, PcapWriter? capture = null)
+        {
+            var running = new Running(device, options, log, capture);
+            await running.Endpoint.Listening.WaitAsync(Timeout);
+            return running;
+        }
+
+        public static Running Client(ChannelTun device, TunnelOptions options, ConcurrentQueue<string>? log = null) => new(device, options, log);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await Task.WaitAsync(Timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Assert.True(Task.IsCompleted, "endpoint did not stop within the timeout");
+            _stop.Dispose();
+        }
+    }
+}

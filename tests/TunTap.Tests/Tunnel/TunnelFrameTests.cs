@@ -1,0 +1,136 @@
+using CsCheck;
+using TunTap.Tunnel;
+
+namespace TunTap.Tests.Tunnel;
+
+public sealed class TunnelFrameTests
+{
+    [Fact]
+    public void Header_is_type_flags_and_big_endian_length()
+    {
+        var bytes = new byte[4];
+        TunnelFrame.WriteHeader(bytes, TunnelFrameType.Data, TunnelFrameFlags.Compressed, 0x0102);
+        Assert.Equal(new byte[] { 3, 1, 1, 2 }, bytes);
+        Assert.True(TunnelFrame.TryReadHeader(bytes, out var header));
+        Assert.Equal(new TunnelFrameHeader(TunnelFrameType.Data, TunnelFrameFlags.Compressed, 0x0102), header);
+        Assert.False(TunnelFrame.TryReadHeader(bytes.AsSpan(0, 3), out _));
+    }
+
+    [Fact]
+    public void Data_frames_round_trip_with_and_without_compression()
+    {
+        Gen.Select(Gen.Byte.Array[0, 1500], Gen.Bool, Gen.Bool).Sample((packet, repetitive, compress) =>
+        {
+            if (repetitive)
+            {
+                for (var i = 0; i < packet.Length; i++)
+                {
+                    packet[i] = (byte)(i % 7);
+                }
+            }
+
+            var frame = new byte[TunnelFrame.HeaderSize + packet.Length];
+            var length = TunnelFrame.WriteData(packet, frame, compress);
+            Assert.True(TunnelFrame.TryReadHeader(frame, out var header));
+            Assert.Equal(TunnelFrameType.Data, header.Type);
+            Assert.Equal(length - TunnelFrame.HeaderSize, header.Length);
+            Assert.True(length <= TunnelFrame.HeaderSize + packet.Length);
+            if (!compress)
+            {
+                Assert.Equal(TunnelFrameFlags.None, header.Flags);
+            }
+
+            var output = new byte[1500];
+            Assert.True(TunnelFrame.TryReadData(header.Flags, frame.AsSpan(TunnelFrame.HeaderSize, header.Length), output, out var decoded, out _));
+            Assert.Equal(packet, output.AsSpan(0, decoded).ToArray());
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void Compressible_packets_are_flagged_and_smaller_incompressible_ones_go_as_they_are()
+    {
+        var zeros = new byte[1400];
+        var frame = new byte[TunnelFrame.HeaderSize + zeros.Length];
+        var length = TunnelFrame.WriteData(zeros, frame, compress: true);
+        Assert.True(TunnelFrame.TryReadHeader(frame, out var header));
+        Assert.Equal(TunnelFrameFlags.Compressed, header.Flags);
+        Assert.True(length < 100, $"1400 zero bytes compressed to {length}");
+
+        var random = new byte[1400];
+        new Random(7).NextBytes(random);
+        length = TunnelFrame.WriteData(random, frame, compress: true);
+        Assert.True(TunnelFrame.TryReadHeader(frame, out header));
+        Assert.Equal(TunnelFrameFlags.None, header.Flags);
+        Assert.Equal(TunnelFrame.HeaderSize + random.Length, length);
+        Assert.Equal(random, frame.AsSpan(TunnelFrame.HeaderSize).ToArray());
+    }
+
+    [Fact]
+    public void Reading_data_rejects_oversize_and_undecodable_payloads()
+    {
+        Assert.False(TunnelFrame.TryReadData(TunnelFrameFlags.None, new byte[101], new byte[100], out _, out var reason));
+        Assert.Equal(TunnelDropReason.Oversize, reason);
+
+        Assert.False(TunnelFrame.TryReadData(TunnelFrameFlags.Compressed, new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x13 }, new byte[100], out _, out reason));
+        Assert.Equal(TunnelDropReason.Decompress, reason);
+
+        // A small compressed payload that expands beyond the allowed packet size.
+        var big = new byte[5000];
+        var compressed = new byte[5000];
+        Assert.True(PacketCompressor.TryCompress(big, compressed, out var written));
+        Assert.False(TunnelFrame.TryReadData(TunnelFrameFlags.Compressed, compressed.AsSpan(0, written), new byte[1500], out _, out reason));
+        Assert.Equal(TunnelDropReason.Decompress, reason);
+    }
+
+    [Fact]
+    public void Decoding_random_compressed_payloads_never_throws()
+    {
+        var output = new byte[1518];
+        Gen.Byte.Array[0, 2000].Sample(payload =>
+        {
+            if (TunnelFrame.TryReadData(TunnelFrameFlags.Compressed, payload, output, out var length, out _))
+            {
+                Assert.InRange(length, 0, output.Length);
+            }
+        }, iter: 1000);
+    }
+
+    [Fact]
+    public void Header_knows_only_defined_types_and_flags()
+    {
+        Assert.True(new TunnelFrameHeader(TunnelFrameType.Data, TunnelFrameFlags.Compressed, 1).IsKnown);
+        Assert.True(new TunnelFrameHeader(TunnelFrameType.Hello, TunnelFrameFlags.None, 10).IsKnown);
+        Assert.False(new TunnelFrameHeader(TunnelFrameType.Hello, TunnelFrameFlags.Compressed, 10).IsKnown);
+        Assert.False(new TunnelFrameHeader((TunnelFrameType)0, TunnelFrameFlags.None, 1).IsKnown);
+        Assert.False(new TunnelFrameHeader((TunnelFrameType)4, TunnelFrameFlags.None, 1).IsKnown);
+        Assert.False(new TunnelFrameHeader(TunnelFrameType.Data, (TunnelFrameFlags)2, 1).IsKnown);
+    }
+
+    [Fact]
+    public void Writing_a_data_frame_allocates_nothing()
+    {
+        var packet = new byte[1400];
+        for (var i = 0; i < packet.Length; i++)
+        {
+            packet[i] = (byte)(i % 13);
+        }
+
+        var frame = new byte[TunnelFrame.HeaderSize + packet.Length];
+        var output = new byte[1500];
+        void RoundTrip()
+        {
+            var length = TunnelFrame.WriteData(packet, frame, compress: true);
+            TunnelFrame.TryReadHeader(frame, out var header);
+            TunnelFrame.TryReadData(header.Flags, frame.AsSpan(TunnelFrame.HeaderSize, length - TunnelFrame.HeaderSize), output, out _, out _);
+        }
+
+        RoundTrip();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            RoundTrip();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
