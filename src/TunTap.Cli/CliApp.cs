@@ -34,6 +34,12 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Logs and pipes: no wrapping at an imaginary 80-column terminal.
+            Spectre.Console.AnsiConsole.Profile.Width = 250;
+        }
+
         var parse = BuildRoot().Parse(args);
         var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try

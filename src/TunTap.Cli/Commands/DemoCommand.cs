@@ -1,79 +1,135 @@
 using System.CommandLine;
-using System.Diagnostics;
+using System.Net;
 using System.Security.Cryptography;
 using Spectre.Console;
 using TunTap.Cli.Rendering;
 using TunTap.Devices;
 using TunTap.Netlink;
 using TunTap.Services;
+using TunTap.Tunnel;
 
 namespace TunTap.Cli.Commands;
 
 /// <summary>
-/// <c>tuntap demo</c>: the TUN/TAP primitive end to end, in a namespace of its own. Creates a TUN
-/// and a TAP device, answers pings on them from user space, pings them from the kernel side over
-/// IPv4 and IPv6, shows the counters, and removes everything (also on Ctrl-C).
+/// <c>tuntap demo</c>: TunTap end to end, inside two network namespaces it creates and always
+/// removes (also on Ctrl-C). Part 1 answers pings on a TUN and a TAP device from user space; part 2
+/// joins two hosts' TUN devices through <c>tuntap tunnel</c> over a veth and runs ping and iperf3
+/// through it with live counters.
 /// </summary>
 internal static class DemoCommand
 {
-    private const int PingCount = 3;
+    private const string UnderlayA = "192.168.77.1";
+    private const string UnderlayB = "192.168.77.2";
+    private const string TunnelA = "10.66.0.1";
+    private const string TunnelB = "10.66.0.2";
+    private const int TunnelPort = 5555;
 
     public static Command Create()
     {
-        var keep = new Option<bool>("--keep-going") { Description = "After the pings, keep the responders running (with live counters) until Ctrl-C." };
+        var seconds = new Option<int>("--iperf-seconds") { Description = "How long the iperf3 run through the tunnel lasts (1-60; 0 skips it).", DefaultValueFactory = _ => 3, HelpName = "N" };
+        seconds.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 60)
+            {
+                result.AddError($"--iperf-seconds: {result.GetValueOrDefault<int>()} is out of range; allowed: 0-60");
+            }
+        });
         var command = new Command("demo", """
-            Show TunTap working end to end, safely inside a network namespace it creates and removes.
+            Show TunTap working end to end, safely inside two network namespaces it creates and removes
+            (tt-demo-a-XXXXXX and tt-demo-b-XXXXXX, joined by a veth: 192.168.77.1 <-> 192.168.77.2).
 
-            1. creates the namespace tt-demo-XXXXXX with a TUN device (10.77.0.1/24, fd77::1/64)
-               and a TAP device (10.78.0.1/24, fd78::1/64);
-            2. runs tuntap's user-space responder on both;
-            3. pings 10.77.0.2, fd77::2, 10.78.0.2 and fd78::2 from the kernel side: every reply
-               comes from this program (ARP and neighbor discovery too, on the TAP device);
-            4. prints the counters and deletes the namespace.
+            Part 1, the TUN/TAP primitive: in host A, a TUN device (10.77.0.1/24, fd77::1/64) and a TAP
+            device (10.78.0.1/24, fd78::1/64) whose other side is tuntap's user-space responder; the
+            kernel pings 10.77.0.2, fd77::2, 10.78.0.2 and fd78::2 and every reply (ARP and neighbor
+            discovery too) comes from this program.
+
+            Part 2, a tunnel: 'tuntap tunnel' joins a TUN device in host A (10.66.0.1) and one in host B
+            (10.66.0.2) through a TCP connection over the veth; B pings A through it and runs a short
+            iperf3, with the tunnel's live counters. Needs ping and iperf3 (scripts/demo.sh installs them).
             """)
         {
-            keep,
+            seconds,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var shutdown = new ShutdownSignal(cancellationToken);
-            var netns = $"tt-demo-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
-            AnsiConsole.MarkupLine($"[bold]1.[/] creating network namespace [blue]{netns}[/]");
-            NetworkNamespace.Create(netns);
+            var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+            var hostA = $"tt-demo-a-{suffix}";
+            var hostB = $"tt-demo-b-{suffix}";
+            await using var tools = new NamespaceProcesses();
+            AnsiConsole.MarkupLine($"[bold]setup:[/] network namespaces [blue]{hostA}[/] and [blue]{hostB}[/], veth {UnderlayA} <-> {UnderlayB}");
+            NetworkNamespace.Create(hostA);
             try
             {
-                NetworkNamespace.Run(netns, () =>
+                NetworkNamespace.Create(hostB);
+                try
                 {
-                    using var netlink = RtNetlinkClient.Open();
-                    netlink.SetUp("lo", true);
+                    ConnectHosts(hostA, hostB);
+                    var failures = await ResponderPartAsync(hostA, tools, shutdown.Token).ConfigureAwait(false);
+                    failures += await TunnelPartAsync(hostA, hostB, parse.GetValue(seconds), tools, shutdown.Token).ConfigureAwait(false);
+                    if (shutdown.Token.IsCancellationRequested)
+                    {
+                        AnsiConsole.MarkupLine("[yellow]interrupted[/]");
+                        return 130;
+                    }
+
+                    if (failures > 0)
+                    {
+                        AnsiConsole.MarkupLine($"[red]{failures} step(s) failed[/]");
+                        return 1;
+                    }
+
                     return 0;
-                });
-                return await RunInNamespaceAsync(netns, parse.GetValue(keep), shutdown.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await tools.DisposeAsync().ConfigureAwait(false);
+                    NetworkNamespace.Delete(hostB);
+                }
             }
             finally
             {
-                NetworkNamespace.Delete(netns);
-                AnsiConsole.MarkupLine($"[bold]done:[/] namespace {netns} and its devices removed");
+                NetworkNamespace.Delete(hostA);
+                AnsiConsole.MarkupLine($"[bold]done:[/] namespaces {hostA} and {hostB} and their devices removed");
             }
         });
         return command;
     }
 
-    private static async Task<int> RunInNamespaceAsync(string netns, bool keepGoing, CancellationToken cancellationToken)
+    private static void ConnectHosts(string hostA, string hostB)
+    {
+        NetworkNamespace.Run(hostA, () =>
+        {
+            using var netlink = RtNetlinkClient.Open();
+            netlink.SetUp("lo", true);
+            netlink.CreateVethPair("tt-u0", "tt-u1", hostB);
+            netlink.AddAddress("tt-u0", InterfaceAddress.Parse($"{UnderlayA}/24"));
+            netlink.SetUp("tt-u0", true);
+        });
+        NetworkNamespace.Run(hostB, () =>
+        {
+            using var netlink = RtNetlinkClient.Open();
+            netlink.SetUp("lo", true);
+            netlink.AddAddress("tt-u1", InterfaceAddress.Parse($"{UnderlayB}/24"));
+            netlink.SetUp("tt-u1", true);
+        });
+    }
+
+    private static async Task<int> ResponderPartAsync(string host, NamespaceProcesses tools, CancellationToken cancellationToken)
     {
         var tunAddresses = new[] { InterfaceAddress.Parse("10.77.0.1/24"), InterfaceAddress.Parse("fd77::1/64") };
         var tapAddresses = new[] { InterfaceAddress.Parse("10.78.0.1/24"), InterfaceAddress.Parse("fd78::1/64") };
-        AnsiConsole.MarkupLine("[bold]2.[/] creating [green]tt-tun0[/] (tun, 10.77.0.1/24, fd77::1/64) and [green]tt-tap0[/] (tap, 10.78.0.1/24, fd78::1/64) with responders");
+        AnsiConsole.MarkupLine("[bold]part 1:[/] [green]tt-tun0[/] (tun, 10.77.0.1/24, fd77::1/64) and [green]tt-tap0[/] (tap, 10.78.0.1/24, fd78::1/64) in host A, answered by tuntap's responder");
         await using var tun = ProvisionedDevice.Create(new DeviceProvisioning
         {
             Device = new TunDeviceOptions { Name = "tt-tun0", Mode = DeviceMode.Tun },
-            Netns = netns,
+            Netns = host,
             Addresses = tunAddresses,
         });
         await using var tap = ProvisionedDevice.Create(new DeviceProvisioning
         {
             Device = new TunDeviceOptions { Name = "tt-tap0", Mode = DeviceMode.Tap },
-            Netns = netns,
+            Netns = host,
             Addresses = tapAddresses,
         });
         var tunResponder = new PacketResponder(DeviceMode.Tun, tunAddresses, ResponderCommand.RandomLocalMac());
@@ -82,13 +138,7 @@ internal static class DemoCommand
         var loops = Task.WhenAll(
             new ResponderLoop(tun.Device, tunResponder).RunAsync(2048, stop.Token),
             new ResponderLoop(tap.Device, tapResponder).RunAsync(2048, stop.Token));
-        var counters = new[]
-        {
-            new CounterSet("tt-tun0", rows => ResponderCommand.ReadCounters(tunResponder.Counters, rows)),
-            new CounterSet("tt-tap0", rows => ResponderCommand.ReadCounters(tapResponder.Counters, rows)),
-        };
 
-        AnsiConsole.MarkupLine("[bold]3.[/] pinging from the kernel side; tuntap answers in user space");
         var failures = 0;
         foreach (var target in new[] { "10.77.0.2", "fd77::2", "10.78.0.2", "fd78::2" })
         {
@@ -97,67 +147,93 @@ internal static class DemoCommand
                 break;
             }
 
-            AnsiConsole.MarkupLine($"    [grey]$ ping -c {PingCount} {target}[/]");
-            if (!await PingAsync(netns, target, cancellationToken).ConfigureAwait(false))
+            if (await tools.RunAsync(host, "ping", ["-c", "3", "-i", "0.2", "-W", "2", target], cancellationToken).ConfigureAwait(false) != 0)
             {
                 failures++;
             }
         }
 
-        AnsiConsole.MarkupLine("[bold]4.[/] counters");
-        if (keepGoing && !cancellationToken.IsCancellationRequested)
+        await stop.CancelAsync().ConfigureAwait(false);
+        await loops.ConfigureAwait(false);
+        AnsiConsole.WriteLine("    " + LiveCounters.Line([new CounterSet("tt-tun0", rows => ResponderCommand.ReadCounters(tunResponder.Counters, rows))]));
+        AnsiConsole.WriteLine("    " + LiveCounters.Line([new CounterSet("tt-tap0", rows => ResponderCommand.ReadCounters(tapResponder.Counters, rows))]));
+        return failures;
+    }
+
+    private static async Task<int> TunnelPartAsync(string hostA, string hostB, int iperfSeconds, NamespaceProcesses tools, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
         {
-            AnsiConsole.MarkupLine("    responders keep running; ping 10.77.0.x / 10.78.0.x inside the namespace (ip netns exec " + netns + " ping ...); Ctrl-C ends");
-            await LiveCounters.RunAsync(counters, loops, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            return 0;
         }
-        else
+
+        AnsiConsole.MarkupLine($"[bold]part 2:[/] tuntap tunnel (tun, tcp): host A [green]tt-tun1[/] {TunnelA}/24 listens on {UnderlayA}:{TunnelPort}, host B [green]tt-tun1[/] {TunnelB}/24 connects");
+        await using var server = ProvisionedDevice.Create(TunnelDevice(hostA, TunnelA));
+        await using var client = ProvisionedDevice.Create(TunnelDevice(hostB, TunnelB));
+        var serverTunnel = new TunnelEndpoint(server.Device, new TunnelOptions { Listen = new IPEndPoint(IPAddress.Parse(UnderlayA), TunnelPort), Netns = hostA }, log: line => AnsiConsole.WriteLine($"    A: {line}"));
+        var clientTunnel = new TunnelEndpoint(client.Device, new TunnelOptions { Connect = new DnsEndPoint(UnderlayA, TunnelPort), Netns = hostB, Seed = RandomNumberGenerator.GetInt32(int.MaxValue) }, log: line => AnsiConsole.WriteLine($"    B: {line}"));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var serverRun = serverTunnel.RunAsync(stop.Token);
+        await serverTunnel.Listening.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        var clientRun = clientTunnel.RunAsync(stop.Token);
+        var counters = new[]
+        {
+            new CounterSet("A tt-tun1", rows => TunnelCommand.ReadCounters(serverTunnel.Counters, rows)),
+            new CounterSet("B tt-tun1", rows => TunnelCommand.ReadCounters(clientTunnel.Counters, rows)),
+        };
+
+        var failures = 0;
+        try
+        {
+            if (await tools.RunAsync(hostB, "ping", ["-c", "3", "-i", "0.2", "-W", "2", TunnelA], cancellationToken).ConfigureAwait(false) != 0)
+            {
+                failures++;
+            }
+
+            if (iperfSeconds > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                failures += await IperfAsync(hostA, hostB, iperfSeconds, counters, tools, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            await loops.ConfigureAwait(false);
-            foreach (var set in counters)
-            {
-                AnsiConsole.WriteLine("    " + LiveCounters.Line([set]));
-            }
+            await Task.WhenAll(serverRun, clientRun).ConfigureAwait(false);
         }
 
-        if (failures > 0)
+        foreach (var set in counters)
         {
-            AnsiConsole.MarkupLine($"[red]{failures} ping run(s) got no reply[/]");
-            return 1;
+            AnsiConsole.WriteLine("    " + LiveCounters.Line([set]));
         }
 
-        return 0;
+        return failures;
     }
 
-    private static async Task<bool> PingAsync(string netns, string target, CancellationToken cancellationToken)
+    private static async Task<int> IperfAsync(string hostA, string hostB, int seconds, CounterSet[] counters, NamespaceProcesses tools, CancellationToken cancellationToken)
     {
-        // The child inherits the network namespace of the thread that starts it.
-        var process = NetworkNamespace.Run(netns, () =>
+        AnsiConsole.MarkupLine($"    [grey]$ iperf3 -c {TunnelA} -t {seconds}   (server in host A; live tunnel counters below)[/]");
+        var server = tools.Start(hostA, "iperf3", ["-s", "-1", "-B", TunnelA]);
+        await Task.Delay(300, cancellationToken).ConfigureAwait(false);
+        var output = new List<string>();
+        var run = tools.RunCapturedAsync(hostB, "iperf3", ["-c", TunnelA, "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-f", "g"], output, cancellationToken);
+        await LiveCounters.RunAsync(counters, run, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        var exitCode = await run.ConfigureAwait(false);
+        foreach (var line in output)
         {
-            var info = new ProcessStartInfo("ping") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { "-c", PingCount.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", "2", target })
+            if (line.Contains("sender", StringComparison.Ordinal) || line.Contains("receiver", StringComparison.Ordinal) || line.Contains("error", StringComparison.OrdinalIgnoreCase))
             {
-                info.ArgumentList.Add(arg);
+                AnsiConsole.WriteLine("    " + line.Trim());
             }
-
-            return Process.Start(info) ?? throw new TunTapException("could not start 'ping'", "install it: apt-get install iputils-ping");
-        });
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            while (await process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
-            {
-                AnsiConsole.WriteLine("    " + line);
-            }
-
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            var errors = await stderr.ConfigureAwait(false);
-            if (errors.Length > 0)
-            {
-                AnsiConsole.WriteLine("    " + errors.Trim());
-            }
-
-            return process.ExitCode == 0;
         }
+
+        await NamespaceProcesses.StopAsync(server).ConfigureAwait(false);
+        return exitCode == 0 ? 0 : 1;
     }
+
+    private static DeviceProvisioning TunnelDevice(string host, string address) => new()
+    {
+        Device = new TunDeviceOptions { Name = "tt-tun1", Mode = DeviceMode.Tun },
+        Netns = host,
+        Addresses = [InterfaceAddress.Parse($"{address}/24")],
+    };
 }

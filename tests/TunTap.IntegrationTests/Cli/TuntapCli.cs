@@ -9,8 +9,10 @@ internal static class TuntapCli
 
     private static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
-    public static Task<ProcessResult> RunAsync(params string[] args) =>
-        ProcessRunner.RunAsync(DotnetHost, [Dll, .. args], TimeSpan.FromSeconds(60));
+    public static Task<ProcessResult> RunAsync(params string[] args) => RunAsync(TimeSpan.FromSeconds(60), args);
+
+    public static Task<ProcessResult> RunAsync(TimeSpan timeout, params string[] args) =>
+        ProcessRunner.RunAsync(DotnetHost, [Dll, .. args], timeout);
 
     public static Task<ProcessResult> RunAsUserAsync(int uid, params string[] args) =>
         ProcessRunner.RunAsync("setpriv", [$"--reuid={uid}", $"--regid={uid}", "--clear-groups", DotnetHost, Dll, .. args], TimeSpan.FromSeconds(60), environment: new Dictionary<string, string> { ["DOTNET_CLI_HOME"] = Path.GetTempPath(), ["HOME"] = Path.GetTempPath() });
