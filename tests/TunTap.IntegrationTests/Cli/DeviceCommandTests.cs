@@ -132,4 +132,20 @@ public sealed class DeviceCommandTests
         var result = await TuntapCli.RunAsUserAsync(65534, "device", "add", "tt-np0", "--mode", "tun");
         TuntapCli.AssertUserError(result, "CAP_NET_ADMIN");
     }
+
+    [Fact]
+    public async Task Missing_dev_net_tun_says_how_to_load_the_module()
+    {
+        Requires.Root();
+        Requires.Tool("unshare");
+        await using var scope = await NetnsScope.CreateAsync("devcli");
+
+        // A private mount namespace hides /dev/net/tun under an empty tmpfs for this one command only.
+        var result = await ProcessRunner.RunAsync("unshare", ["--mount", "--propagation", "private", "sh", "-c",
+            "mount -t tmpfs none /dev/net && exec \"$0\" \"$@\"", TuntapCli.DotnetHost, TuntapCli.Dll, "device", "add", "tt-nodev0", "--mode", "tun", "--netns", scope.Names[0]],
+            TimeSpan.FromSeconds(60));
+
+        TuntapCli.AssertUserError(result, "/dev/net/tun");
+        Assert.Contains("modprobe tun", result.StandardError, StringComparison.Ordinal);
+    }
 }

@@ -5,9 +5,9 @@ namespace TunTap.IntegrationTests.Cli;
 /// <summary>Runs the built <c>tuntap</c> command the way a user would.</summary>
 internal static class TuntapCli
 {
-    private static string Dll { get; } = FindDll();
+    public static string Dll { get; } = FindDll();
 
-    private static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+    public static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
     public static Task<ProcessResult> RunAsync(params string[] args) => RunAsync(TimeSpan.FromSeconds(60), args);
 
