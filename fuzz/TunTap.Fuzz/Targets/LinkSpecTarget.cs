@@ -1,0 +1,28 @@
+using System.Text;
+using TunTap.Emulation;
+
+namespace TunTap.Fuzz.Targets;
+
+/// <summary>Emulation link specs and Mahimahi traces: bad input may only raise <see cref="TunTapException"/>.</summary>
+internal sealed class LinkSpecTarget : IFuzzTarget
+{
+    public static void Fuzz(ReadOnlySpan<byte> data)
+    {
+        var text = Encoding.UTF8.GetString(data);
+        try
+        {
+            LinkSpecParser.Parse(text, _ => throw new TunTapException("no files while fuzzing"));
+        }
+        catch (TunTapException)
+        {
+        }
+
+        try
+        {
+            MahimahiTrace.Parse(text);
+        }
+        catch (TunTapException)
+        {
+        }
+    }
+}
