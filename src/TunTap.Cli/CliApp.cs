@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using TunTap.Cli.Commands;
 
 namespace TunTap.Cli;
@@ -29,7 +30,23 @@ internal static class CliApp
             TunnelCommand.Create(),
             DemoCommand.Create(),
         };
+        ListSubcommandsBriefly(root);
         return root;
+    }
+
+    /// <summary>
+    /// A command's description is its whole manual (shown by <c>COMMAND --help</c>); in its parent's
+    /// list of commands only the first line is shown, so <c>tuntap --help</c> stays a short index.
+    /// </summary>
+    private static void ListSubcommandsBriefly(RootCommand root)
+    {
+        foreach (var option in root.Options)
+        {
+            if (option is HelpOption { Action: HelpAction help } helpOption)
+            {
+                helpOption.Action = new BriefSubcommandsHelpAction(help);
+            }
+        }
     }
 
     public static async Task<int> RunAsync(string[] args)

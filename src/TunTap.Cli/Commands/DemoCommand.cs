@@ -35,7 +35,9 @@ internal static class DemoCommand
             }
         });
         var command = new Command("demo", """
-            Show TunTap working end to end, safely inside two network namespaces it creates and removes
+            Show TunTap end to end: a user-space responder and a tunnel, in namespaces of its own.
+
+            Everything happens inside two network namespaces the demo creates and always removes
             (tt-demo-a-XXXXXX and tt-demo-b-XXXXXX, joined by a veth: 192.168.77.1 <-> 192.168.77.2).
 
             Part 1, the TUN/TAP primitive: in host A, a TUN device (10.77.0.1/24, fd77::1/64) and a TAP
