@@ -27,6 +27,7 @@ internal static class CliApp
             DeviceCommand.Create(),
             ResponderCommand.Create(),
             TunnelCommand.Create(),
+            SwitchCommand.Create(),
             DemoCommand.Create(),
         };
         return root;
