@@ -100,6 +100,47 @@ public sealed partial class SwitchCommandTests
         Assert.False(File.Exists(socketPath));
     }
 
+    [Fact]
+    public async Task Vlans_isolate_access_ports_and_a_trunk_peer_reaches_each_vlan_with_its_tag()
+    {
+        await using var scope = await NetnsScope.CreateAsync("swv", 2);
+        var (red, blue) = (scope.Names[0], scope.Names[1]);
+        var socketPath = Path.Combine(Path.GetTempPath(), $"{scope.NewName()}.sock");
+        await using var sw = TuntapCli.Start(
+            "switch", "run", "sw2", "--port", $"tap:tt-sw0@{red},vlan=10", "--port", $"tap:tt-sw1@{blue},vlan=20",
+            "--port", $"qemu:unix:{socketPath},trunk=10,20", "--stats-interval", "0");
+        await sw.WaitForOutputAsync("running with 3 ports", Startup);
+
+        // red and blue share one subnet but not one VLAN.
+        await AddressAsync(scope, "10.79.0");
+        var leak = await ProcessRunner.RunInAsync(red, "ping", ["-c", "2", "-i", "0.2", "-W", "1", "10.79.0.2"], TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, leak.ExitCode);
+
+        // The trunk peer (a VM with 802.1Q interfaces) reaches each VLAN with its tag; the access
+        // ports see untagged frames (the kernel would not answer tagged ones on a plain TAP).
+        using var vm = await ConnectAsync(socketPath);
+        await SendFrameAsync(vm, Tagged(ArpRequest(0x97, "10.79.0.97", "10.79.0.1"), 10));
+        var fromRed = await ReceiveFrameAsync(vm);
+        Assert.Equal(10, VlanOf(fromRed));
+        Assert.Equal(new byte[] { 10, 79, 0, 1 }, fromRed[32..36]);
+
+        await SendFrameAsync(vm, Tagged(ArpRequest(0x97, "10.79.0.97", "10.79.0.2"), 20));
+        var fromBlue = await ReceiveFrameAsync(vm);
+        Assert.Equal(20, VlanOf(fromBlue));
+        Assert.Equal(new byte[] { 10, 79, 0, 2 }, fromBlue[32..36]);
+
+        // Asking for blue's address in VLAN 10 reaches only red, which does not answer for it.
+        await SendFrameAsync(vm, Tagged(ArpRequest(0x96, "10.79.0.96", "10.79.0.2"), 10));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await ReceiveFrameAsync(vm, TimeSpan.FromSeconds(2)));
+
+        sw.Signal(2);
+        Assert.Equal(0, await sw.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        var summary = PortSummaries(sw.StandardOutput);
+        Assert.Equal(3, summary[$"qemu:unix:{socketPath}"]["rx-frames"]);
+        Assert.False(summary[$"qemu:unix:{socketPath}"].ContainsKey("dropped-VlanNotAllowed"), sw.StandardOutput);
+        Assert.True(summary[$"tap:tt-sw1@{blue}"]["tx-frames"] >= 1, sw.StandardOutput);
+    }
+
     [Theory]
     [InlineData("eth0", "allowed: tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT")]
     [InlineData("qemu:tcp:99999", "is not PORT, ADDR:PORT or [IPV6]:PORT")]
@@ -174,17 +215,32 @@ public sealed partial class SwitchCommandTests
         await socket.SendAsync(bytes, SocketFlags.None);
     }
 
-    /// <summary>The next frame that is not IPv6 (the namespaces send router/neighbor solicitations on their own).</summary>
-    private static async Task<byte[]> ReceiveFrameAsync(Socket socket)
+    /// <summary>Inserts an 802.1Q tag after the addresses.</summary>
+    private static byte[] Tagged(byte[] frame, int vlan)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var tagged = new byte[frame.Length + 4];
+        frame.AsSpan(0, 12).CopyTo(tagged);
+        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), 0x8100);
+        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14), (ushort)vlan);
+        frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
+        return tagged;
+    }
+
+    private static int VlanOf(byte[] frame) =>
+        BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)) == 0x8100 ? BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(14)) & 0x0FFF : 0;
+
+    /// <summary>The next ARP reply, tagged or not (the namespaces also send IPv6 solicitations on their own).</summary>
+    private static async Task<byte[]> ReceiveFrameAsync(Socket socket, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         for (var i = 0; i < 50; i++)
         {
             var header = new byte[4];
             await ReceiveExactlyAsync(socket, header, cts.Token);
             var frame = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
             await ReceiveExactlyAsync(socket, frame, cts.Token);
-            if (BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)) == 0x0806 && BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(20)) == 2)
+            var arp = VlanOf(frame) == 0 ? 14 : 18;
+            if (BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(arp - 2)) == 0x0806 && BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(arp + 6)) == 2)
             {
                 return frame;
             }
