@@ -122,13 +122,18 @@ public sealed class SwitchRunnerTests
 
             // Garbage: a length no frame has. The switch drops this connection.
             await vm.SendAsync(new byte[] { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3 }, SocketFlags.None, TestContext.Current.CancellationToken);
-            await Wait.UntilAsync(() => qemu.DroppedConnections == 1, Timeout);
+            await Wait.UntilAsync(
+                () =>
+                {
+                    lock (log)
+                    {
+                        return log.Exists(line => line.Contains("dropped the connection: length prefix 3735928559", StringComparison.Ordinal));
+                    }
+                },
+                Timeout);
         }
 
-        lock (log)
-        {
-            Assert.Contains(log, line => line.Contains("dropped the connection: length prefix 3735928559", StringComparison.Ordinal));
-        }
+        Assert.Equal(1, qemu.DroppedConnections);
 
         // The next VM gets the port back, and what was learned from the old one is forgotten.
         using (var vm = await ConnectAsync(path))
