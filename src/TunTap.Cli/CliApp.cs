@@ -28,6 +28,7 @@ internal static class CliApp
             DeviceCommand.Create(),
             ResponderCommand.Create(),
             TunnelCommand.Create(),
+            SwitchCommand.Create(),
             DemoCommand.Create(),
         };
         ListSubcommandsBriefly(root);

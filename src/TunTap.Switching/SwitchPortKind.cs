@@ -1,0 +1,14 @@
+namespace TunTap.Switching;
+
+/// <summary>What a <see cref="SwitchPortSpec"/> names.</summary>
+public enum SwitchPortKind
+{
+    /// <summary>A TAP device (<c>tap:IFNAME[@NETNS]</c>).</summary>
+    Tap,
+
+    /// <summary>A Unix socket QEMU connects to (<c>qemu:unix:PATH</c>).</summary>
+    QemuUnix,
+
+    /// <summary>A TCP socket QEMU connects to (<c>qemu:tcp:[ADDR:]PORT</c>).</summary>
+    QemuTcp,
+}

@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.Net;
+
+namespace TunTap.Switching;
+
+/// <summary>
+/// A port as written on the command line: <c>tap:IFNAME[@NETNS]</c>, <c>qemu:unix:PATH</c> or
+/// <c>qemu:tcp:[ADDR:]PORT</c>, optionally followed by <c>,vlan=N</c> (access port),
+/// <c>,trunk=N[,N|N-M...][,native=N]</c> (trunk) and <c>,mac-limit=N</c>.
+/// </summary>
+public sealed record SwitchPortSpec
+{
+    /// <summary>The forms, for error messages and help.</summary>
+    public const string AllowedForms = "tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT; options after the spec: ,vlan=N | ,trunk=N[,N|N-M...][,native=N] and ,mac-limit=N";
+
+    /// <summary>The kind of port.</summary>
+    public required SwitchPortKind Kind { get; init; }
+
+    /// <summary>The spec as written.</summary>
+    public required string Text { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.Tap"/>: the interface name.</summary>
+    public string? InterfaceName { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.Tap"/>: the namespace to create it in, or null.</summary>
+    public string? Netns { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.QemuUnix"/>: the socket path.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.QemuTcp"/>: where to listen.</summary>
+    public IPEndPoint? Endpoint { get; init; }
+
+    /// <summary>The VLAN configuration (access VLAN 1 unless given).</summary>
+    public PortVlan Vlan { get; init; } = PortVlan.Default;
+
+    /// <summary>The port's MAC limit, or null for the switch default.</summary>
+    public int? MacLimit { get; init; }
+
+    /// <summary>Parses a spec.</summary>
+    /// <exception cref="TunTapException">The text is not one of the <see cref="AllowedForms"/>.</exception>
+    public static SwitchPortSpec Parse(string text) =>
+        TryParse(text, out var spec, out var error) ? spec : throw new TunTapException(error, $"allowed: {AllowedForms}");
+
+    /// <summary>Parses a spec; on failure <paramref name="error"/> says what is wrong and names the allowed forms.</summary>
+    public static bool TryParse(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SwitchPortSpec? spec, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        spec = null;
+        var comma = text.IndexOf(',', StringComparison.Ordinal);
+        var head = comma < 0 ? text : text[..comma];
+        var options = comma < 0 ? "" : text[(comma + 1)..];
+        if (!TryParseHead(text, head, out spec, out error))
+        {
+            return false;
+        }
+
+        if (!TryParseOptions(text, options, out var vlan, out var macLimit, out error))
+        {
+            spec = null;
+            return false;
+        }
+
+        spec = spec with { Vlan = vlan, MacLimit = macLimit };
+        return true;
+    }
+
+    /// <summary>Opens the port (creates the TAP device, or listens on the socket).</summary>
+    /// <exception cref="TunTapException">The device or socket cannot be set up.</exception>
+    public ISwitchPort Open(int maxFrameSize, Action<string>? log = null) => Kind switch
+    {
+        SwitchPortKind.Tap => TapPort.Create(InterfaceName!, Netns),
+        SwitchPortKind.QemuUnix => QemuStreamPort.ListenUnix(Path!, maxFrameSize, log: log),
+        _ => QemuStreamPort.ListenTcp(Endpoint!, maxFrameSize, log: log),
+    };
+
+    /// <summary>The port configuration for the switch, named <paramref name="name"/>.</summary>
+    public SwitchPortConfig ToConfig(string name) => new() { Name = name, Vlan = Vlan, MacLimit = MacLimit };
+
+    /// <summary>The spec as written.</summary>
+    public override string ToString() => Text;
+
+    private static bool TryParseHead(string text, string head, out SwitchPortSpec spec, out string error)
+    {
+        spec = null!;
+        error = "";
+        if (head.StartsWith("tap:", StringComparison.Ordinal))
+        {
+            var rest = head[4..];
+            var at = rest.IndexOf('@', StringComparison.Ordinal);
+            var name = at < 0 ? rest : rest[..at];
+            var netns = at < 0 ? null : rest[(at + 1)..];
+            if (name.Length is 0 or > 15 || name.Contains('/', StringComparison.Ordinal) || name.Contains(' ', StringComparison.Ordinal) || netns is { Length: 0 })
+            {
+                error = $"port '{text}': '{head}' needs an interface name of 1-15 characters (and a namespace after '@', if any)";
+                return false;
+            }
+
+            spec = new SwitchPortSpec { Kind = SwitchPortKind.Tap, Text = text, InterfaceName = name, Netns = netns };
+            return true;
+        }
+
+        if (head.StartsWith("qemu:unix:", StringComparison.Ordinal))
+        {
+            var path = head["qemu:unix:".Length..];
+            if (path.Length == 0)
+            {
+                error = $"port '{text}': qemu:unix: needs a socket path";
+                return false;
+            }
+
+            spec = new SwitchPortSpec { Kind = SwitchPortKind.QemuUnix, Text = text, Path = path };
+            return true;
+        }
+
+        if (head.StartsWith("qemu:tcp:", StringComparison.Ordinal))
+        {
+            var rest = head["qemu:tcp:".Length..];
+            if (!TryParseListen(rest, out var endpoint))
+            {
+                error = $"port '{text}': '{rest}' is not PORT, ADDR:PORT or [IPV6]:PORT";
+                return false;
+            }
+
+            spec = new SwitchPortSpec { Kind = SwitchPortKind.QemuTcp, Text = text, Endpoint = endpoint };
+            return true;
+        }
+
+        error = $"port '{text}' is not a port spec; allowed: {AllowedForms}";
+        return false;
+    }
+
+    private static bool TryParseListen(string text, out IPEndPoint endpoint)
+    {
+        endpoint = null!;
+        if (ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var bare))
+        {
+            endpoint = new IPEndPoint(IPAddress.Any, bare);
+            return true;
+        }
+
+        return IPEndPoint.TryParse(text, out endpoint!) && text.Contains(':', StringComparison.Ordinal) && (!text.StartsWith('[') || text.Contains("]:", StringComparison.Ordinal));
+    }
+
+    private static bool TryParseOptions(string text, string options, out PortVlan vlan, out int? macLimit, out string error)
+    {
+        vlan = PortVlan.Default;
+        macLimit = null;
+        error = "";
+        if (options.Length == 0)
+        {
+            return true;
+        }
+
+        ushort? access = null;
+        ushort? native = null;
+        List<ushort>? trunk = null;
+        var inTrunk = false;
+        foreach (var option in options.Split(','))
+        {
+            var equals = option.IndexOf('=', StringComparison.Ordinal);
+            var key = equals < 0 ? "" : option[..equals];
+            var value = equals < 0 ? option : option[(equals + 1)..];
+            if (equals < 0 && !inTrunk)
+            {
+                error = $"port '{text}': option '{option}' is not KEY=VALUE; allowed: vlan=N, trunk=N[,N|N-M...], native=N, mac-limit=N";
+                return false;
+            }
+
+            inTrunk = false;
+            switch (key)
+            {
+                case "vlan" when TryVlan(value, out var v):
+                    access = v;
+                    break;
+                case "native" when TryVlan(value, out var n):
+                    native = n;
+                    break;
+                case "trunk" or "" when TryVlanRange(value, trunk ??= []):
+                    inTrunk = true;
+                    break;
+                case "mac-limit" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit):
+                    macLimit = limit;
+                    break;
+                case "vlan" or "native" or "trunk" or "":
+                    error = $"port '{text}': '{value}' is not a VLAN id or range (1-4094)";
+                    return false;
+                case "mac-limit":
+                    error = $"port '{text}': mac-limit '{value}' is not a number";
+                    return false;
+                default:
+                    error = $"port '{text}': unknown option '{key}'; allowed: vlan=N, trunk=N[,N|N-M...], native=N, mac-limit=N";
+                    return false;
+            }
+        }
+
+        if (access is not null && (trunk is not null || native is not null))
+        {
+            error = $"port '{text}': give either vlan=N (access port) or trunk=... (trunk port), not both";
+            return false;
+        }
+
+        if (native is not null && trunk is null)
+        {
+            error = $"port '{text}': native=N belongs to a trunk (trunk=...)";
+            return false;
+        }
+
+        vlan = trunk is not null ? PortVlan.Trunk(trunk, native) : access is { } a ? PortVlan.Access(a) : PortVlan.Default;
+        return true;
+    }
+
+    private static bool TryVlan(string text, out ushort vlan) =>
+        ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out vlan) && vlan is >= PortVlan.MinVlanId and <= PortVlan.MaxVlanId;
+
+    private static bool TryVlanRange(string text, List<ushort> into)
+    {
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        if (dash < 0)
+        {
+            if (!TryVlan(text, out var single))
+            {
+                return false;
+            }
+
+            into.Add(single);
+            return true;
+        }
+
+        if (!TryVlan(text[..dash], out var from) || !TryVlan(text[(dash + 1)..], out var to) || from > to)
+        {
+            return false;
+        }
+
+        for (var v = from; v <= to; v++)
+        {
+            into.Add(v);
+        }
+
+        return true;
+    }
+}
