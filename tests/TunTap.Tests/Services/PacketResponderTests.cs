@@ -359,7 +359,7 @@ public class PacketResponderTests
             CheckAnyReply(tun, packet, DeviceMode.Tun);
             var frame = Frame(packet, packet.Length > 0 && packet[0] >> 4 == 6 ? EtherType.Ipv6 : EtherType.Ipv4, MacAddress.FromValue(0x33_33_FF_00_00_02));
             CheckAnyReply(tap, frame, DeviceMode.Tap);
-        }, iter: 20_000);
+        }, iter: 20_000, threads: 1);
         Assert.True(tun.Counters.Replied > 0);
         Assert.True(tun.Counters.Dropped > 0);
         Assert.Equal(tun.Counters.Received, tun.Counters.Replied + tun.Counters.Ignored + tun.Counters.Dropped);
