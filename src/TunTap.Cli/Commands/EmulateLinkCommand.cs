@@ -60,14 +60,6 @@ internal static class EmulateLinkCommand
         {
             a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue, spec, aToB, bToA, seed, pcap, noSpin, interval,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(a) is { } nsA && nsA == result.GetValue(b))
-            {
-                result.AddError($"--a and --b: both name '{nsA}'; the two ends need different namespaces");
-            }
-        });
-
         command.SetAction(async (parse, cancellationToken) =>
         {
             var shared = string.Join(' ', SharedSpec(parse, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue), parse.GetValue(spec) ?? "").Trim();
@@ -79,6 +71,10 @@ internal static class EmulateLinkCommand
             var mtuValue = parse.GetValue(mtu) ?? 1500;
             var nsA = parse.GetRequiredValue(a);
             var nsB = parse.GetRequiredValue(b);
+            if (nsA == nsB)
+            {
+                throw new TunTapException($"--a and --b both name '{nsA}'", "the two ends need different namespaces");
+            }
 
             using var shutdown = new ShutdownSignal(cancellationToken);
             var created = new List<string>();
