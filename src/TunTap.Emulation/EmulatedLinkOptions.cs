@@ -7,7 +7,7 @@ public sealed record EmulatedLinkOptions
 {
     /// <summary>
     /// The clock that stamps arrivals and decides departures. With <see cref="TimeProvider.System"/>
-    /// the writers wait precisely (a blocking wait, then a short spin, see <see cref="SpinWindow"/>);
+    /// the writers wait precisely (see <see cref="PreciseSleepWindow"/>);
     /// with any other provider (e.g. a FakeTimeProvider in tests) they wait on that provider's timers.
     /// </summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -19,12 +19,13 @@ public sealed record EmulatedLinkOptions
     public int MaxPacketSize { get; init; } = 1500;
 
     /// <summary>
-    /// With the system clock, how long before a departure the writer stops blocking and spins
-    /// (yielding the CPU on every turn) until the exact time. Blocking waits on Linux wake about
-    /// 50-100 µs after a whole millisecond, so 1 ms of spin turns ~1 ms of lateness into a few
-    /// microseconds. Zero disables spinning: no busy CPU, ~1 ms late on average.
+    /// With the system clock, how long before a departure the writer stops its wakeable
+    /// millisecond-granular wait and sleeps precisely (clock_nanosleep) to the exact time. .NET
+    /// waits count whole milliseconds, so without this departures are ~0.5 ms late on average; with
+    /// it, about the kernel's timer slack (~50 µs). A packet arriving during that last stretch with an
+    /// even earlier departure waits at most this long. Zero: millisecond waits only.
     /// </summary>
-    public TimeSpan SpinWindow { get; init; } = TimeSpan.FromMilliseconds(1);
+    public TimeSpan PreciseSleepWindow { get; init; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Captures what end A's device sends and receives (link type Raw for TUN), or null.</summary>
     public PcapWriter? CaptureA { get; init; }
@@ -37,6 +38,6 @@ public sealed record EmulatedLinkOptions
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPacketSize, 68);
-        ArgumentOutOfRangeException.ThrowIfLessThan(SpinWindow, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(PreciseSleepWindow, TimeSpan.Zero);
     }
 }

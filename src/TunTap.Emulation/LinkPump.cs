@@ -34,7 +34,7 @@ public sealed class LinkPump : IDisposable
         _time = options.TimeProvider;
         _sourceCapture = sourceCapture;
         _destinationCapture = destinationCapture;
-        _waiter = new DepartureWaiter(_time, options.SpinWindow);
+        _waiter = new DepartureWaiter(_time, options.PreciseSleepWindow);
         Counters = new LinkPumpCounters(_time.TimestampFrequency);
     }
 

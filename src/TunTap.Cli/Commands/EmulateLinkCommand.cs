@@ -36,7 +36,7 @@ internal static class EmulateLinkCommand
         var bToA = SpecOption("--b-to-a", "SPEC", "Extra spec for packets B sends.");
         var seed = new Option<ulong?>("--seed") { Description = "Seed of every random choice (A->B uses it, B->A uses SEED+1): the same seed and the same packets give the same drops. Random when omitted (printed).", HelpName = "N" };
         var pcap = new Option<DirectoryInfo?>("--pcap") { Description = "Write a capture per link end into this directory: a.pcap (what A sent and received) and b.pcap.", HelpName = "DIR" };
-        var noSpin = new Option<bool>("--no-spin") { Description = "Do not spin the last millisecond before a departure: less CPU, departures ~1 ms late." };
+        var coarse = new Option<bool>("--coarse-timer") { Description = "Wait in whole milliseconds only (no precise sleep before each departure): departures ~0.5 ms late on average." };
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
 
         var command = new Command("link", """
@@ -58,7 +58,7 @@ internal static class EmulateLinkCommand
               tuntap emulate link --a left --b right --spec "trace cellular.up" --b-to-a "trace cellular.down"
             """)
         {
-            a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue, spec, aToB, bToA, seed, pcap, noSpin, interval,
+            a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue, spec, aToB, bToA, seed, pcap, coarse, interval,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -98,7 +98,7 @@ internal static class EmulateLinkCommand
                     new EmulatedLinkOptions
                     {
                         MaxPacketSize = mtuValue,
-                        SpinWindow = parse.GetValue(noSpin) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1),
+                        PreciseSleepWindow = parse.GetValue(coarse) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1),
                         CaptureA = captureA?.Writer,
                         CaptureB = captureB?.Writer,
                     });
