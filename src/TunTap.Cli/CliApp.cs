@@ -30,6 +30,7 @@ internal static class CliApp
             TunnelCommand.Create(),
             SwitchCommand.Create(),
             DemoCommand.Create(),
+            EmulateCommand.Create(),
         };
         ListSubcommandsBriefly(root);
         return root;

@@ -14,6 +14,7 @@ public sealed class LinkModel
     private readonly ILinkStage[] _stages;
     private readonly StageOutput[] _outputs;
     private readonly PacketRing _delivered = new();
+    private ArrayPool<byte> _pool = ArrayPool<byte>.Shared;
     private long _now;
     private long _sequence;
 
@@ -79,7 +80,7 @@ public sealed class LinkModel
     public void Enqueue(ReadOnlySpan<byte> packet, long nowTicks)
     {
         Advance(nowTicks);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, packet.Length));
+        var buffer = _pool.Rent(Math.Max(1, packet.Length));
         packet.CopyTo(buffer);
         var linkPacket = new LinkPacket(buffer, packet.Length, _sequence++, nowTicks, 0);
         Counters.Enqueued++;
@@ -106,13 +107,28 @@ public sealed class LinkModel
         return true;
     }
 
-    /// <summary>Returns a dequeued packet's buffer to the pool.</summary>
-    public static void Release(LinkPacket packet)
+    /// <summary>Returns a dequeued packet's buffer to the link's pool (any thread may call this).</summary>
+    public void Release(LinkPacket packet)
     {
         if (packet.Buffer is { Length: > 0 })
         {
-            ArrayPool<byte>.Shared.Return(packet.Buffer);
+            _pool.Return(packet.Buffer);
         }
+    }
+
+    /// <summary>
+    /// Rents packet buffers from <paramref name="pool"/> instead of <see cref="ArrayPool{T}.Shared"/>
+    /// (whose per-thread caches hold few buffers when one thread rents and another returns).
+    /// Only before the first packet.
+    /// </summary>
+    internal void UseBufferPool(ArrayPool<byte> pool)
+    {
+        if (Counters.Enqueued != 0)
+        {
+            throw new InvalidOperationException("The link already holds packets from its current pool.");
+        }
+
+        _pool = pool;
     }
 
     /// <summary>Runs every internal event due at or before <paramref name="nowTicks"/>, in time order.</summary>
@@ -177,7 +193,7 @@ public sealed class LinkModel
 
     private LinkPacket Copy(LinkPacket packet)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, packet.Length));
+        var buffer = _pool.Rent(Math.Max(1, packet.Length));
         packet.Span.CopyTo(buffer);
         Counters.InFlightPackets++;
         Counters.InFlightBytes += packet.Length;

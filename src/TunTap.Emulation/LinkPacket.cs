@@ -2,7 +2,7 @@ namespace TunTap.Emulation;
 
 /// <summary>
 /// A packet travelling through a <see cref="LinkModel"/>. Its bytes live in a buffer rented from
-/// <see cref="System.Buffers.ArrayPool{T}.Shared"/>; whoever holds the packet owns that buffer and
+/// the link's pool; whoever holds the packet owns that buffer and
 /// passes it on (to the next stage, or back to the pool through <see cref="LinkModel.Release"/>)
 /// exactly once.
 /// </summary>

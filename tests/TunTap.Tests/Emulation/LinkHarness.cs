@@ -46,7 +46,7 @@ internal static class LinkHarness
             {
                 Assert.True(packet.DepartureTicks <= next, "a packet left after the time it was dequeued at");
                 into.Add(new Delivery(packet.Sequence, packet.ArrivalTicks, packet.DepartureTicks, packet.Length, keepBytes ? packet.Span.ToArray() : []));
-                LinkModel.Release(packet);
+                model.Release(packet);
             }
         }
 

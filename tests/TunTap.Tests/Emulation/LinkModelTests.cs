@@ -90,7 +90,7 @@ public sealed class LinkModelTests
                         Assert.True(packet.DepartureTicks <= now, "delivered before its departure time");
                         Assert.True(packet.DepartureTicks >= packet.ArrivalTicks, "left before it arrived");
                         polled.Add(new Delivery(packet.Sequence, packet.ArrivalTicks, packet.DepartureTicks, packet.Length, packet.Span.ToArray()));
-                        LinkModel.Release(packet);
+                        model.Release(packet);
                     }
 
                     Assert.True(now < Ms(100_000), "the link did not drain");
@@ -141,7 +141,7 @@ public sealed class LinkModelTests
         time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(model.TryDequeue(time.GetTimestamp(), out var packet));
         Assert.Equal(new byte[] { 1, 2, 3 }, packet.Span.ToArray());
-        LinkModel.Release(packet);
+        model.Release(packet);
         Assert.Null(model.NextDeparture);
     }
 
@@ -174,7 +174,7 @@ public sealed class LinkModelTests
                 model.Enqueue(packet, now);
                 while (model.TryDequeue(now, out var p))
                 {
-                    LinkModel.Release(p);
+                    model.Release(p);
                 }
             }
         }

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using TunTap.Buffers;
+using TunTap.Devices;
+using TunTap.Emulation;
+using TunTap.Tests.Tunnel;
+
+namespace TunTap.Tests.Emulation;
+
+[Collection(nameof(AllocationMeasurement))]
+public sealed class EmulatedLinkAllocationTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("delay 1ms 200us loss 5% duplicate 1% rate 10gbit")]
+    public async Task Steady_state_emulation_allocates_almost_nothing_per_packet(string spec)
+    {
+        const int Warmup = 20_000;
+        const int Measured = 100_000;
+        EmulatedLink? running = null;
+
+        // Like a kernel that cannot queue unboundedly: the source waits while many packets are inside the link.
+        var source = new PacedTun(() => running is null || running.AToB.Model.Counters.InFlightPackets + running.AToB.Model.Counters.Delivered - running.AToB.Counters.WrittenPackets < 512);
+        var sink = new PacedTun(() => true);
+        var time = TimeProvider.System;
+        using var link = new EmulatedLink(source, sink, LinkModel.Create(LinkSpecParser.Parse(spec), time, 1), LinkModel.Create(new LinkModelOptions(), time, 2));
+        running = link;
+        using var stop = new CancellationTokenSource();
+        var run = link.RunAsync(stop.Token);
+        try
+        {
+            source.Release(Warmup);
+            await TestKit.Wait.UntilAsync(() => Handled(link) >= Warmup, TimeSpan.FromSeconds(30), () => $"handled {Handled(link)}");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            source.Release(Measured);
+            await TestKit.Wait.UntilAsync(() => Handled(link) >= Warmup + Measured, TimeSpan.FromSeconds(60), () => $"handled {Handled(link)}");
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Assert.True(sink.Written > Measured / 2, $"only {sink.Written} packets arrived");
+            var perPacket = (double)allocated / Measured;
+            Assert.True(perPacket < 1.0, $"{allocated} bytes allocated for {Measured} packets ({perPacket:0.00} per packet)");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Packets offered so far, once every one of them has left the link (written or dropped); -1 before that.</summary>
+    private static long Handled(EmulatedLink link)
+    {
+        long enqueued = 0, inFlight = 0, delivered = 0;
+        link.AToB.ReadModelCounters(c => (enqueued, inFlight, delivered) = (c.Enqueued, c.InFlightPackets, c.Delivered));
+        return inFlight == 0 && link.AToB.Counters.WrittenPackets == delivered ? enqueued : -1;
+    }
+
+    /// <summary>Produces a fixed packet on demand, paced per batch, and counts writes; allocates nothing per packet.</summary>
+    private sealed class PacedTun : ITunDevice
+    {
+        private readonly byte[] _packet = new byte[1200];
+        private readonly SemaphoreSlim _available = new(0);
+        private readonly Func<bool> _mayProduce;
+        private long _written;
+        private int _budget;
+
+        public PacedTun(Func<bool> mayProduce)
+        {
+            _mayProduce = mayProduce;
+            _packet[0] = 0x45;
+        }
+
+        public string Name => "paced0";
+
+        public DeviceMode Mode => DeviceMode.Tun;
+
+        public long Written => Interlocked.Read(ref _written);
+
+        public void Release(int packets)
+        {
+            Interlocked.Add(ref _budget, packets);
+            _available.Release();
+        }
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        public async ValueTask<int> ReadBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
+        {
+            batch.Clear();
+            while (Volatile.Read(ref _budget) == 0)
+            {
+                await _available.WaitAsync(cancellationToken);
+            }
+
+            while (!_mayProduce())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await Task.Yield();
+            }
+
+            var take = Math.Min(16, Volatile.Read(ref _budget));
+            Interlocked.Add(ref _budget, -take);
+            for (var i = 0; i < take; i++)
+            {
+                _packet.CopyTo(batch.GetWritable(i));
+                batch.SetLength(i, _packet.Length);
+            }
+
+            batch.Count = take;
+            await Task.Yield();
+            return take;
+        }
+
+        public ValueTask<int> WriteBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Add(ref _written, batch.Count);
+            return ValueTask.FromResult(batch.Count);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _available.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
