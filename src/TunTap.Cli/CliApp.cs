@@ -28,6 +28,7 @@ internal static class CliApp
             ResponderCommand.Create(),
             TunnelCommand.Create(),
             DemoCommand.Create(),
+            WgCommand.Create(),
         };
         return root;
     }
