@@ -179,7 +179,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
                 {
                     await loop.ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
                 {
                 }
             }
@@ -206,7 +206,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
             {
                 count = await _tun.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Threading.Channels.ChannelClosedException)
             {
                 return;
             }
@@ -244,7 +244,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
             {
                 length = await _udp.ReceiveAsync(buffer.AsMemory(0, _bufferSize), remote, cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
                 return;
             }
@@ -254,36 +254,54 @@ public sealed class WireGuardDevice : IAsyncDisposable
                 continue;
             }
 
-            switch (MessageHeader.ReadType(buffer.AsSpan(0, length)))
+            try
             {
-                case MessageType.HandshakeInitiation:
-                    await HandleInitiationAsync(buffer, length, remote, cancellationToken).ConfigureAwait(false);
-                    break;
-                case MessageType.HandshakeResponse:
-                    await HandleResponseAsync(buffer, length, remote, cancellationToken).ConfigureAwait(false);
-                    break;
-                case MessageType.CookieReply:
-                    HandleCookieReply(buffer.AsSpan(0, length));
-                    break;
-                case MessageType.TransportData:
-                    var (inner, confirmedPeer) = OpenData(buffer.AsSpan(0, length), remote);
-                    if (confirmedPeer is not null)
-                    {
-                        await FlushStagedAsync(confirmedPeer, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    if (inner > 0)
-                    {
-                        batch.SetLength(0, inner);
-                        batch.Count = 1;
-                        await _tun.WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    break;
-                default:
-                    Counters.DropInvalid();
-                    break;
+                await ProcessDatagramAsync(batch, length, remote, cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SocketException or IOException or System.Security.Cryptography.CryptographicException)
+            {
+                // One bad datagram or one failed write must not stop the interface.
+                Counters.DropOther();
+            }
+        }
+    }
+
+    private async Task ProcessDatagramAsync(PacketBatch batch, int length, SocketAddress remote, CancellationToken cancellationToken)
+    {
+        var buffer = batch.GetArray(0);
+        switch (MessageHeader.ReadType(buffer.AsSpan(0, length)))
+        {
+            case MessageType.HandshakeInitiation:
+                await HandleInitiationAsync(buffer, length, remote, cancellationToken).ConfigureAwait(false);
+                break;
+            case MessageType.HandshakeResponse:
+                await HandleResponseAsync(buffer, length, remote, cancellationToken).ConfigureAwait(false);
+                break;
+            case MessageType.CookieReply:
+                HandleCookieReply(buffer.AsSpan(0, length));
+                break;
+            case MessageType.TransportData:
+                var (inner, confirmedPeer) = OpenData(buffer.AsSpan(0, length), remote);
+                if (confirmedPeer is not null)
+                {
+                    await FlushStagedAsync(confirmedPeer, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (inner > 0)
+                {
+                    batch.SetLength(0, inner);
+                    batch.Count = 1;
+                    await _tun.WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            default:
+                Counters.DropInvalid();
+                break;
         }
     }
 

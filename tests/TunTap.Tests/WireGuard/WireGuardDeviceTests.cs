@@ -143,4 +143,35 @@ public sealed class WireGuardDeviceTests
         pair.TunB.Inject(Ipv4("10.0.0.2", "10.0.0.1", 10, seed: 3));
         Assert.Equal(Ipv4("10.0.0.2", "10.0.0.1", 10, seed: 3), await pair.TunA.ReadWrittenAsync(Patience));
     }
+
+    [Fact]
+    public async Task Garbage_datagrams_are_counted_and_the_tunnel_keeps_working()
+    {
+        await using var pair = DevicePair.Create();
+        using var attacker = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var target = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, pair.UdpB.Port);
+        var random = new Random(5);
+        var sizes = new[] { 0, 1, 3, 4, 31, 32, 64, 92, 148, 200, 1500 };
+        foreach (var size in sizes)
+        {
+            foreach (var type in new byte[] { 1, 2, 3, 4, 9 })
+            {
+                var junk = new byte[size];
+                random.NextBytes(junk);
+                if (size >= 4)
+                {
+                    junk[0] = type;
+                    junk[1] = junk[2] = junk[3] = 0;
+                }
+
+                await attacker.SendAsync(junk, target, TestContext.Current.CancellationToken);
+            }
+        }
+
+        await Wait.UntilAsync(() => pair.B.Counters.DroppedInvalidMessage >= sizes.Length * 5 - 10, Patience, () => $"{pair.B.Counters.DroppedInvalidMessage} dropped");
+        var ping = Ipv4("10.0.0.1", "10.0.0.2", 40);
+        pair.TunA.Inject(ping);
+        Assert.Equal(ping, await pair.TunB.ReadWrittenAsync(Patience));
+        Assert.Equal(1, pair.B.Counters.HandshakesCompleted);
+    }
 }
