@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and demos use. Idempotent; needs root.
 set -euo pipefail
-packages=(iproute2 iputils-ping tshark python3-scapy iperf3 procps kmod)
+packages=(iproute2 iputils-ping tshark python3-scapy iperf3 procps kmod wireguard-go wireguard-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

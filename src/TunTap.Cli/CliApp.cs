@@ -28,9 +28,10 @@ internal static class CliApp
             DeviceCommand.Create(),
             ResponderCommand.Create(),
             TunnelCommand.Create(),
+            WgCommand.Create(),
+            EmulateCommand.Create(),
             SwitchCommand.Create(),
             DemoCommand.Create(),
-            EmulateCommand.Create(),
         };
         ListSubcommandsBriefly(root);
         return root;

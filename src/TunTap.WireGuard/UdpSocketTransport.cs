@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace TunTap.WireGuard;
+
+/// <summary>An <see cref="IUdpTransport"/> over one bound UDP socket.</summary>
+public sealed class UdpSocketTransport : IUdpTransport
+{
+    private const int SocketBufferSize = 7 << 20;
+
+    private readonly Socket _socket;
+
+    private UdpSocketTransport(Socket socket)
+    {
+        _socket = socket;
+        Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    /// <inheritdoc/>
+    public int Port { get; }
+
+    /// <summary>
+    /// Binds a UDP socket to <paramref name="localEndPoint"/> (port 0: the kernel picks one). An
+    /// IPv6 wildcard address gives a dual-stack socket that also serves IPv4 peers.
+    /// </summary>
+    public static UdpSocketTransport Bind(IPEndPoint localEndPoint)
+    {
+        ArgumentNullException.ThrowIfNull(localEndPoint);
+        var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (localEndPoint.AddressFamily == AddressFamily.InterNetworkV6 && localEndPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            // Bursts of a whole TUN batch must not overflow the default (~200 KB) queue; the kernel
+            // caps this at net.core.rmem_max/wmem_max.
+            socket.ReceiveBufferSize = SocketBufferSize;
+            socket.SendBufferSize = SocketBufferSize;
+            socket.Bind(localEndPoint);
+            return new UdpSocketTransport(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public SocketAddress CreateAddress() => new(_socket.AddressFamily);
+
+    /// <inheritdoc/>
+    public SocketAddress ToSocketAddress(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        if (_socket.AddressFamily == AddressFamily.InterNetworkV6 && endPoint.AddressFamily == AddressFamily.InterNetwork)
+        {
+            endPoint = new IPEndPoint(endPoint.Address.MapToIPv6(), endPoint.Port);
+        }
+
+        return endPoint.Serialize();
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, SocketAddress remote, CancellationToken cancellationToken) =>
+        _socket.ReceiveFromAsync(buffer, SocketFlags.None, remote, cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, SocketAddress remote, CancellationToken cancellationToken) =>
+        await _socket.SendToAsync(datagram, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,29 @@
+using System.Security.Cryptography;
+using TunTap.WireGuard.Crypto;
+
+namespace TunTap.WireGuard;
+
+/// <summary>Interface-wide settings of a <see cref="WireGuardDevice"/> (what <c>wg</c> calls the interface section).</summary>
+public sealed class WireGuardDeviceOptions
+{
+    /// <summary>Our private key.</summary>
+    public required WireGuardKey PrivateKey { get; init; }
+
+    /// <summary>The tunnel MTU: packets are padded up to it, never past it.</summary>
+    public int Mtu { get; init; } = 1420;
+
+    /// <summary>Packets read from the TUN device per batch.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Handshake messages per second above which the device is "under load" and demands cookies (MAC2).</summary>
+    public int HandshakesPerSecondBeforeCookies { get; init; } = 1000;
+
+    /// <summary>Clock for timers, key ages and timestamps.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Randomness for ephemeral keys, indexes and cookies.</summary>
+    public RandomFill Random { get; init; } = RandomNumberGenerator.Fill;
+
+    /// <summary>Seed for the timers' jitter.</summary>
+    public int JitterSeed { get; init; } = Environment.TickCount;
+}
