@@ -35,6 +35,12 @@ internal sealed class DeviceWriter : IDisposable
             bytes += batch.GetLength(i);
         }
 
+        if (_endpoint.Options.VnetHeader)
+        {
+            bytes -= (long)count * VirtioNetHeader.Size;
+            _counters.AddRxOffload(TunnelEndpoint.CountSuperPackets(batch));
+        }
+
         _endpoint.Capture(batch);
         int accepted;
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using TunTap.Buffers;
+using TunTap.Devices;
 
 namespace TunTap.Tunnel;
 
@@ -10,13 +11,16 @@ public sealed partial class TunnelEndpoint
 {
     private UdpPeerLink? _udpPeer;
 
+    /// <summary>A received packet, behind a virtio-net header when the device has them.</summary>
+    private int UdpReceiveSlotSize => Options.MaxPacketSize + (Options.VnetHeader ? VirtioNetHeader.Size : 0);
+
     private async Task ServeUdpAsync(IPEndPoint listen, CancellationToken cancellationToken)
     {
         using var socket = Bind(listen, SocketType.Dgram, ProtocolType.Udp);
         Log($"listening on udp {socket.LocalEndPoint}");
         var buffer = new byte[TunnelFrame.HeaderSize + Options.MaxPacketSize + 1];
         var from = new SocketAddress(socket.AddressFamily);
-        using var batch = new PacketBatch(Options.BatchSize, Options.MaxPacketSize);
+        using var batch = new PacketBatch(Options.BatchSize, UdpReceiveSlotSize);
         try
         {
             while (true)
@@ -46,7 +50,7 @@ public sealed partial class TunnelEndpoint
         var backoff = new ReconnectBackoff(Options.MinBackoff, Options.MaxBackoff, Options.Seed);
         var target = $"{Options.Connect!.Host}:{Options.Connect.Port}";
         var buffer = new byte[TunnelFrame.HeaderSize + Options.MaxPacketSize + 1];
-        using var batch = new PacketBatch(Options.BatchSize, Options.MaxPacketSize);
+        using var batch = new PacketBatch(Options.BatchSize, UdpReceiveSlotSize);
         while (true)
         {
             UdpPeerLink? link = null;
@@ -186,7 +190,7 @@ public sealed partial class TunnelEndpoint
         switch (header.Type)
         {
             case TunnelFrameType.Data:
-                AddData(header, payload, batch);
+                AddData(header, payload, batch, offloadAgreed: false);
                 break;
             case TunnelFrameType.HelloReject when TunnelHello.TryDecode(payload, out var peer):
                 throw new TunnelMismatchException(Hello.DescribeMismatch(peer) ?? "the peer rejected this end's hello");
@@ -209,7 +213,7 @@ public sealed partial class TunnelEndpoint
             case TunnelFrameType.Data:
                 if (current is not null && current.Peer!.Equals(from))
                 {
-                    AddData(header, payload, batch);
+                    AddData(header, payload, batch, offloadAgreed: false);
                 }
                 else
                 {
@@ -262,29 +266,14 @@ public sealed partial class TunnelEndpoint
             return false;
         }
 
-        if (!TunnelFrame.TryReadHeader(datagram, out header) || !header.IsKnown || header.Length != datagram.Length - TunnelFrame.HeaderSize)
+        if (!TunnelFrame.TryReadHeader(datagram, out header) || !header.IsKnown || header.FrameLength != datagram.Length)
         {
             Counters.AddDropped(TunnelDropReason.Malformed);
             return false;
         }
 
-        payload = datagram[TunnelFrame.HeaderSize..];
+        payload = datagram[header.Size..];
         return true;
-    }
-
-    private void AddData(TunnelFrameHeader header, ReadOnlySpan<byte> payload, PacketBatch batch)
-    {
-        Counters.AddRxWire(TunnelFrame.HeaderSize + payload.Length);
-        var slot = batch.Count;
-        if (TunnelFrame.TryReadData(header.Flags, payload, batch.GetWritable(slot), out var length, out var reason))
-        {
-            batch.SetLength(slot, length);
-            batch.Count = slot + 1;
-        }
-        else
-        {
-            Counters.AddDropped(reason);
-        }
     }
 
     private static void TrySend(Socket socket, ReadOnlySpan<byte> frame, SocketAddress? to)
