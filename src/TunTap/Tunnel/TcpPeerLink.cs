@@ -169,7 +169,14 @@ internal sealed class TcpPeerLink : PeerLink
         while (true)
         {
             var step = ProcessBuffered(batch);
-            await _endpoint.Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (_offload)
+            {
+                await _endpoint.Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _endpoint.Writer.FlushCoalescedAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
             if (step == ReceiveStep.BatchFull)
             {
                 continue;

@@ -247,7 +247,10 @@ public sealed class TunnelEndpointTests
                 await raw.SendToAsync(garbage, SocketFlags.None, target, TestContext.Current.CancellationToken);
             }
 
-            await raw.SendToAsync(new byte[3000], SocketFlags.None, target, TestContext.Current.CancellationToken);
+            // A frame announcing more than the maximum packet (one datagram may hold several frames with UDP GRO, so the header decides).
+            var huge = new byte[3000];
+            TunnelFrame.WriteHeader(huge, TunnelFrameType.Data, TunnelFrameFlags.None, huge.Length - TunnelFrame.HeaderSize);
+            await raw.SendToAsync(huge, SocketFlags.None, target, TestContext.Current.CancellationToken);
             var data = new byte[TunnelFrame.HeaderSize + 20];
             TunnelFrame.WriteData(new byte[20], data, compress: false);
             await raw.SendToAsync(data, SocketFlags.None, target, TestContext.Current.CancellationToken);
