@@ -13,7 +13,10 @@ namespace TunTap.Cli.Commands;
 internal static class TunnelCommand
 {
     /// <summary>1500 - 20 (IPv4) - 8 (UDP) - 4 (frame header): no fragments on a 1500-byte IPv4 underlay.</summary>
-    private const int DefaultUdpMtu = 1468;
+    private const int DefaultUdpTunMtu = 1468;
+
+    /// <summary>The same, less the 14-byte Ethernet header a TAP frame carries.</summary>
+    private const int DefaultUdpTapMtu = 1454;
 
     private const string ListenForm = "PORT, ADDR:PORT or [IPV6]:PORT (e.g. 5555, 10.0.0.1:5555, [::]:5555)";
     private const string ConnectForm = "HOST:PORT or [IPV6]:PORT (e.g. 10.0.0.1:5555, server.example:5555, [fd00::1]:5555)";
@@ -57,9 +60,10 @@ internal static class TunnelCommand
 
             The device is opened with TCP segmentation offload: the kernel hands over super packets of
             up to 64 KiB, which travel whole over TCP (when both ends have offloads) and are cut into
-            MTU-sized datagrams (sent with UDP GSO) over UDP. Over UDP the default MTU is 1468, so
-            that a datagram (MTU + 4-byte frame header + 28 bytes IPv4/UDP) fits a 1500-byte IPv4
-            underlay without fragmenting; use --mtu 1448 on both ends over IPv6.
+            MTU-sized datagrams (sent with UDP GSO) over UDP. Over UDP the default MTU is 1468 (tun)
+            or 1454 (tap), so that a datagram (MTU + 4-byte frame header + 28 bytes IPv4/UDP, + 14
+            Ethernet for tap) fits a 1500-byte IPv4 underlay without fragmenting; over IPv6 give
+            20 bytes less (--mtu 1448 / 1434) on both ends.
 
             One end listens, the other connects; both exchange a hello first and refuse to run if mode,
             MTU or compression differ (both exit 1, naming both values). The server takes a new client
@@ -101,7 +105,7 @@ internal static class TunnelCommand
                 },
                 Netns = parse.GetValue(netns),
                 Addresses = parse.GetValue(addresses) ?? [],
-                Mtu = parse.GetValue(mtu) ?? (transportValue == TunnelTransport.Udp ? DefaultUdpMtu : null),
+                Mtu = parse.GetValue(mtu) ?? (transportValue == TunnelTransport.Udp ? (deviceMode == DeviceMode.Tap ? DefaultUdpTapMtu : DefaultUdpTunMtu) : null),
             };
             var options = new TunnelOptions
             {

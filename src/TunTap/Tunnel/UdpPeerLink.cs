@@ -188,8 +188,10 @@ internal sealed class UdpPeerLink : PeerLink
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.InvalidArgument or SocketError.MessageSize or SocketError.ProtocolOption or SocketError.OperationNotSupported or SocketError.SocketError)
             {
-                // Segments bigger than the path MTU, or no UDP GSO here: send them one by one from now on.
+                // Segments bigger than the path MTU, or no UDP GSO here: send them one by one from
+                // now on. While UDP_SEGMENT is set too big every send fails, so clear it first.
                 _gso = false;
+                TrySetSegmentSize(0);
                 _endpoint.Log($"peer {Description}: UDP segmentation offload refused ({ex.Message}); sending datagrams one by one");
                 for (var s = first; s < segments.Count; s++)
                 {
