@@ -88,7 +88,11 @@ public sealed partial class TunnelEndpoint
                 link = new UdpPeerLink(socket, null, this, remote.ToString());
                 Publish(link);
                 backoff.Reset();
+                using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var keepalive = UdpKeepaliveAsync(socket, linkStop.Token);
                 var reason = await UdpClientReceiveLoopAsync(socket, buffer, batch, cancellationToken).ConfigureAwait(false);
+                await linkStop.CancelAsync().ConfigureAwait(false);
+                await keepalive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 Log($"peer {link.Description} lost: {reason}");
             }
             catch (TunnelProtocolException ex)
@@ -112,6 +116,27 @@ public sealed partial class TunnelEndpoint
 
             batch.Clear();
             await backoff.WaitAsync(Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Client: repeats the hello every <see cref="TunnelOptions.KeepaliveInterval"/>. A server that
+    /// restarted (and so dropped this client's data as from an unknown peer) takes the client
+    /// back on the next hello; one that still knows it just answers.
+    /// </summary>
+    private async Task UdpKeepaliveAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        if (Options.KeepaliveInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var frame = new byte[TunnelFrame.HeaderSize + TunnelHello.Size];
+        TunnelFrame.WriteHello(frame, TunnelFrameType.Hello, Hello);
+        while (true)
+        {
+            await Task.Delay(Options.KeepaliveInterval, Time, cancellationToken).ConfigureAwait(false);
+            TrySend(socket, frame, null);
         }
     }
 

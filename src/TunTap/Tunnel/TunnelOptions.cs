@@ -46,6 +46,12 @@ public sealed record TunnelOptions
     /// <summary>Largest reconnect delay.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// UDP client: how often to repeat the hello, so that a restarted server learns of this client
+    /// without waiting for it to reconnect. Zero or less turns it off. 2 s by default.
+    /// </summary>
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a new peer has to complete the hello.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -419,6 +419,24 @@ public sealed class TunnelEndpointTests
     }
 
     [Fact]
+    public async Task Udp_client_keepalive_brings_a_restarted_server_back_without_reconnecting()
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        var first = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Udp));
+        var port = first.Port;
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Udp, port) with { KeepaliveInterval = TimeSpan.FromMilliseconds(100) });
+        await WaitConnectedAsync(first, client);
+        await first.DisposeAsync();
+
+        var restartedDevice = new ChannelTun("srv1", DeviceMode.Tun);
+        await using var restarted = await Running.ServerAsync(restartedDevice, Options(TunnelTransport.Udp) with { Listen = new IPEndPoint(IPAddress.Loopback, port) });
+        await Wait.UntilAsync(() => restarted.Endpoint.Counters.IsConnected, Timeout, () => Describe(restarted, client));
+        clientDevice.Inject(Packet(7));
+        Assert.Equal(Packet(7), await restartedDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Fact]
     public void Batch_bytes_below_one_is_refused()
     {
         var device = new ChannelTun("x0", DeviceMode.Tun);
