@@ -1,21 +1,32 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using TunTap.Buffers;
+using TunTap.Devices;
 
 namespace TunTap.Tunnel;
 
 /// <summary>
 /// One TCP connection to the peer. Sending encodes a whole device batch into one buffer and
-/// writes it with one send; receiving reads big chunks, parses every complete frame and writes
-/// the packets to the device in one batch.
+/// writes it with one send (a super packet to a peer that takes them goes in place, with its own
+/// send); receiving reads big chunks, parses every complete frame and writes the packets to the
+/// device in one batch.
 /// </summary>
 internal sealed class TcpPeerLink : PeerLink
 {
+    /// <summary>Offload frames at least this big are sent from the device buffer instead of being copied.</summary>
+    private const int InPlaceThreshold = 16 * 1024;
+
+    /// <summary>Room to cut one super packet into segments (frame header each) when the peer takes no offloads.</summary>
+    private const int SegmentScratchSize = 160 * 1024;
+
     private readonly Socket _socket;
     private readonly TunnelEndpoint _endpoint;
     private readonly TunnelFrameReader _reader;
     private readonly byte[] _sendBuffer;
-    private readonly int _maxPacket;
+    private readonly byte[]? _scratch;
+    private readonly bool _vnet;
+    private int _maxPacket;
+    private bool _offload;
     private int _closed;
 
     public TcpPeerLink(Socket socket, TunnelEndpoint endpoint, string description)
@@ -23,9 +34,13 @@ internal sealed class TcpPeerLink : PeerLink
     {
         _socket = socket;
         _endpoint = endpoint;
-        _maxPacket = endpoint.Options.MaxPacketSize;
-        _reader = new TunnelFrameReader(_maxPacket, Math.Max(256 * 1024, 4 * (TunnelFrame.HeaderSize + _maxPacket)));
-        _sendBuffer = new byte[endpoint.Options.BatchSize * (TunnelFrame.HeaderSize + _maxPacket)];
+        var options = endpoint.Options;
+        _vnet = options.VnetHeader;
+        _maxPacket = options.MaxPacketSize;
+        var largest = VirtioNetHeader.Size + TunnelOptions.MaxSuperPacketSize;
+        _reader = new TunnelFrameReader(_maxPacket, Math.Max(256 * 1024, 4 * (TunnelFrame.LongHeaderSize + (_vnet ? largest : _maxPacket))));
+        _sendBuffer = new byte[Math.Max(options.BatchSize * (TunnelFrame.HeaderSize + _maxPacket), _vnet ? SegmentScratchSize + largest : 0)];
+        _scratch = _vnet && options.Compress ? new byte[SegmentScratchSize] : null;
     }
 
     private enum HelloStep
@@ -41,12 +56,60 @@ internal sealed class TcpPeerLink : PeerLink
         BatchFull,
     }
 
+    /// <summary>Whether both ends agreed (in the hello) to carry super packets whole.</summary>
+    public bool Offload => _offload;
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken)
     {
-        var length = EncodeBatch(batch, out var bytes);
-        await _socket.SendAsync(_sendBuffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        _endpoint.Counters.AddTx(batch.Count, bytes, length);
+        if (!_vnet)
+        {
+            var length = EncodeBatch(batch, out var plainBytes);
+            await _socket.SendAsync(_sendBuffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            _endpoint.Counters.AddTx(batch.Count, plainBytes, length);
+            return;
+        }
+
+        var compress = _endpoint.Options.Compress;
+        var offset = 0;
+        long bytes = 0;
+        long wire = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var length = batch.GetLength(i);
+            bytes += Math.Max(0, length - VirtioNetHeader.Size);
+            if (_offload && !compress && length >= InPlaceThreshold)
+            {
+                if (offset > 0)
+                {
+                    await _socket.SendAsync(_sendBuffer.AsMemory(0, offset), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    wire += offset;
+                    offset = 0;
+                }
+
+                var frame = FrameInPlace(batch, i);
+                await _socket.SendAsync(frame, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                wire += frame.Length;
+                continue;
+            }
+
+            if (EncodedLengthBound(batch[i]) > _sendBuffer.Length - offset)
+            {
+                await _socket.SendAsync(_sendBuffer.AsMemory(0, offset), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                wire += offset;
+                offset = 0;
+            }
+
+            offset += EncodeDevicePacket(batch[i], _sendBuffer.AsSpan(offset));
+        }
+
+        if (offset > 0)
+        {
+            await _socket.SendAsync(_sendBuffer.AsMemory(0, offset), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            wire += offset;
+        }
+
+        _endpoint.Counters.AddTx(batch.Count, bytes, wire);
     }
 
     /// <summary>Exchanges hellos. Throws <see cref="TunnelMismatchException"/> (after telling the peer) or <see cref="TunnelProtocolException"/>.</summary>
@@ -101,11 +164,19 @@ internal sealed class TcpPeerLink : PeerLink
     /// <summary>Moves packets from the socket to the device until the peer closes; returns why it stopped. Garbage throws <see cref="TunnelProtocolException"/>.</summary>
     public async Task<string> ReceiveLoopAsync(CancellationToken cancellationToken)
     {
-        using var batch = new PacketBatch(_endpoint.Options.BatchSize, _maxPacket);
+        var options = _endpoint.Options;
+        using var batch = new PacketBatch(options.DeviceBatchSize, options.DevicePacketSize);
         while (true)
         {
             var step = ProcessBuffered(batch);
-            await _endpoint.Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (_offload)
+            {
+                await _endpoint.Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _endpoint.Writer.FlushCoalescedAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
             if (step == ReceiveStep.BatchFull)
             {
                 continue;
@@ -143,6 +214,102 @@ internal sealed class TcpPeerLink : PeerLink
         }
 
         _socket.Dispose();
+    }
+
+    /// <summary>Writes the frame header into the headroom in front of packet <paramref name="index"/>; returns header and packet.</summary>
+    private static ReadOnlyMemory<byte> FrameInPlace(PacketBatch batch, int index)
+    {
+        var length = batch.GetLength(index);
+        var headerSize = TunnelFrame.HeaderSizeFor(length);
+        var start = batch.Headroom - headerSize;
+        TunnelFrame.WriteHeader(batch.GetBuffer(index)[start..], TunnelFrameType.Data, TunnelFrameFlags.VnetHeader, length);
+        return batch.GetArray(index).AsMemory(start, headerSize + length);
+    }
+
+    /// <summary>The most bytes <see cref="EncodeDevicePacket"/> writes for this packet.</summary>
+    private int EncodedLengthBound(ReadOnlySpan<byte> packet)
+    {
+        if (_offload || packet.Length < VirtioNetHeader.Size)
+        {
+            return TunnelFrame.LongHeaderSize + packet.Length;
+        }
+
+        VirtioNetHeader.TryCreate(packet, out var header);
+        var body = packet[VirtioNetHeader.Size..];
+        if (header.GsoType == VirtioGsoType.None)
+        {
+            return TunnelFrame.HeaderSize + body.Length;
+        }
+
+        var segmented = GsoSegmenter.SegmentedLength(body, header, GsoSegmenter.NetworkOffset(_endpoint.Options.Mode, body), TunnelFrame.HeaderSize);
+        return segmented < 0 ? 0 : segmented;
+    }
+
+    /// <summary>
+    /// Encodes one packet read from a virtio-net-header device: whole (offload frame) to a peer
+    /// that agreed, otherwise as plain packets: checksum completed, super packets cut into
+    /// segments. Returns the bytes written; 0 for a packet dropped (and counted).
+    /// </summary>
+    private int EncodeDevicePacket(Span<byte> packet, Span<byte> destination)
+    {
+        var compress = _endpoint.Options.Compress;
+        if (_offload)
+        {
+            return TunnelFrame.WriteData(packet, destination, compress, TunnelFrameFlags.VnetHeader);
+        }
+
+        var counters = _endpoint.Counters;
+        if (!VirtioNetHeader.TryCreate(packet, out var header))
+        {
+            counters.AddDropped(TunnelDropReason.Malformed);
+            return 0;
+        }
+
+        var body = packet[VirtioNetHeader.Size..];
+        if (header.GsoType == VirtioGsoType.None)
+        {
+            if (!GsoSegmenter.TryCompleteChecksum(body, header))
+            {
+                counters.AddDropped(TunnelDropReason.Malformed);
+                return 0;
+            }
+
+            return TunnelFrame.WriteData(body, destination, compress);
+        }
+
+        var networkOffset = GsoSegmenter.NetworkOffset(_endpoint.Options.Mode, body);
+        if (!compress)
+        {
+            // Segments land with a frame header's gap in front of each: fill the gaps, done.
+            if (!GsoSegmenter.TrySegment(body, header, networkOffset, destination, TunnelFrame.HeaderSize, out var direct))
+            {
+                counters.AddDropped(TunnelDropReason.Malformed);
+                return 0;
+            }
+
+            for (var s = 0; s < direct.Count; s++)
+            {
+                TunnelFrame.WriteHeader(destination[(direct.OffsetOf(s) - TunnelFrame.HeaderSize)..], TunnelFrameType.Data, TunnelFrameFlags.None, direct.LengthOf(s));
+            }
+
+            counters.AddSegmented(1);
+            return direct.TotalLength;
+        }
+
+        if (!GsoSegmenter.TrySegment(body, header, networkOffset, _scratch, 0, out var segments))
+        {
+            counters.AddDropped(TunnelDropReason.Malformed);
+            return 0;
+        }
+
+        var offset = 0;
+        for (var s = 0; s < segments.Count; s++)
+        {
+            offset += TunnelFrame.WriteData(_scratch.AsSpan(segments.OffsetOf(s), segments.LengthOf(s)), destination[offset..], compress);
+        }
+
+        counters.AddSegmented(1);
+        return offset;
     }
 
     private int EncodeBatch(PacketBatch batch, out long bytes)
@@ -184,6 +351,13 @@ internal sealed class TcpPeerLink : PeerLink
                 }
 
                 mismatch = local.DescribeMismatch(peer);
+                if (mismatch is null && local.AgreesOnOffload(peer))
+                {
+                    _offload = true;
+                    _maxPacket = VirtioNetHeader.Size + TunnelOptions.MaxSuperPacketSize;
+                    _reader.MaxPayload = _maxPacket;
+                }
+
                 return mismatch is null ? HelloStep.Accepted : HelloStep.Mismatch;
             case TunnelFrameReadResult.Frame when header.Type == TunnelFrameType.HelloReject:
                 throw Rejected(local, payload);
@@ -206,18 +380,7 @@ internal sealed class TcpPeerLink : PeerLink
                 case TunnelFrameReadResult.NeedMore:
                     return ReceiveStep.NeedMore;
                 case TunnelFrameReadResult.Frame when header.Type == TunnelFrameType.Data:
-                    counters.AddRxWire(TunnelFrame.HeaderSize + payload.Length);
-                    var slot = batch.Count;
-                    if (TunnelFrame.TryReadData(header.Flags, payload, batch.GetWritable(slot), out var length, out var reason))
-                    {
-                        batch.SetLength(slot, length);
-                        batch.Count = slot + 1;
-                    }
-                    else
-                    {
-                        counters.AddDropped(reason);
-                    }
-
+                    _endpoint.AddData(header, payload, batch, _offload);
                     break;
                 case TunnelFrameReadResult.Frame when header.Type == TunnelFrameType.HelloReject:
                     throw Rejected(_endpoint.Hello, payload);

@@ -13,6 +13,9 @@ public sealed class TunnelCounters
     private long _rxPackets;
     private long _rxBytes;
     private long _rxWireBytes;
+    private long _txOffloadPackets;
+    private long _rxOffloadPackets;
+    private long _segmentedPackets;
     private long _reconnects;
     private long _connections;
     private volatile string? _peer;
@@ -34,6 +37,15 @@ public sealed class TunnelCounters
 
     /// <summary>Bytes of data frames received from the socket (headers and compression included).</summary>
     public long RxWireBytes => Interlocked.Read(ref _rxWireBytes);
+
+    /// <summary>Super packets (TCP segmentation offload, up to 64 KiB) read from the device; each is one of <see cref="TxPackets"/>.</summary>
+    public long TxOffloadPackets => Interlocked.Read(ref _txOffloadPackets);
+
+    /// <summary>Super packets written to the device; each is one of <see cref="RxPackets"/>.</summary>
+    public long RxOffloadPackets => Interlocked.Read(ref _rxOffloadPackets);
+
+    /// <summary>Super packets this end cut into MTU-sized packets itself (UDP, or a peer without offloads).</summary>
+    public long SegmentedPackets => Interlocked.Read(ref _segmentedPackets);
 
     /// <summary>Peers that completed the hello after the first one (client reconnects, replacement clients).</summary>
     public long Reconnects => Interlocked.Read(ref _reconnects);
@@ -77,6 +89,12 @@ public sealed class TunnelCounters
         Interlocked.Add(ref _rxPackets, packets);
         Interlocked.Add(ref _rxBytes, bytes);
     }
+
+    internal void AddTxOffload(long packets) => Interlocked.Add(ref _txOffloadPackets, packets);
+
+    internal void AddRxOffload(long packets) => Interlocked.Add(ref _rxOffloadPackets, packets);
+
+    internal void AddSegmented(long packets) => Interlocked.Add(ref _segmentedPackets, packets);
 
     internal void AddRxWire(long wireBytes) => Interlocked.Add(ref _rxWireBytes, wireBytes);
 

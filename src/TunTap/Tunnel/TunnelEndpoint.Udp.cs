@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using TunTap.Buffers;
+using TunTap.Devices;
 
 namespace TunTap.Tunnel;
 
@@ -10,26 +11,52 @@ public sealed partial class TunnelEndpoint
 {
     private UdpPeerLink? _udpPeer;
 
+    /// <summary>SOL_UDP.</summary>
+    private const int SolUdp = 17;
+
+    /// <summary>UDP_GRO: the kernel may hand over several datagrams of one sender in one receive.</summary>
+    private const int UdpGro = 104;
+
+    /// <summary>SO_RCVBUFFORCE / SO_SNDBUFFORCE: socket buffers above the rmem_max/wmem_max limits (CAP_NET_ADMIN).</summary>
+    private const int SoReceiveBufferForce = 33;
+
+    private const int SoSendBufferForce = 32;
+
+    /// <summary>Socket buffers asked for: a few super packets' worth of datagrams in flight.</summary>
+    private const int UdpSocketBufferSize = 4 << 20;
+
+    /// <summary>UDP GRO coalesces at most 64 datagrams into one receive.</summary>
+    private const int MaxFramesPerReceive = 64;
+
+    /// <summary>A receive holds one datagram or, with UDP GRO, up to 64 KiB of them.</summary>
+    private const int UdpReceiveBufferSize = 65_536 + TunnelFrame.LongHeaderSize;
+
+    private int UdpBatchSize => Math.Max(Options.BatchSize, 2 * MaxFramesPerReceive);
+
+    /// <summary>A received packet, behind a virtio-net header when the device has them.</summary>
+    private int UdpReceiveSlotSize => Options.MaxPacketSize + (Options.VnetHeader ? VirtioNetHeader.Size : 0);
+
     private async Task ServeUdpAsync(IPEndPoint listen, CancellationToken cancellationToken)
     {
         using var socket = Bind(listen, SocketType.Dgram, ProtocolType.Udp);
         Log($"listening on udp {socket.LocalEndPoint}");
-        var buffer = new byte[TunnelFrame.HeaderSize + Options.MaxPacketSize + 1];
+        TuneUdpSocket(socket);
+        var buffer = new byte[UdpReceiveBufferSize];
         var from = new SocketAddress(socket.AddressFamily);
-        using var batch = new PacketBatch(Options.BatchSize, Options.MaxPacketSize);
+        using var batch = new PacketBatch(UdpBatchSize, UdpReceiveSlotSize);
         try
         {
             while (true)
             {
                 var received = await ReceiveDatagramAsync(socket, buffer, from, cancellationToken).ConfigureAwait(false);
                 HandleServerDatagram(socket, buffer, received, from, batch);
-                while (batch.Count < batch.Capacity && socket.Available > 0)
+                while (batch.Capacity - batch.Count >= MaxFramesPerReceive && socket.Available > 0)
                 {
                     received = ReceiveDatagram(socket, buffer, from);
                     HandleServerDatagram(socket, buffer, received, from, batch);
                 }
 
-                await Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+                await Writer.FlushCoalescedAsync(batch, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -45,8 +72,8 @@ public sealed partial class TunnelEndpoint
     {
         var backoff = new ReconnectBackoff(Options.MinBackoff, Options.MaxBackoff, Options.Seed);
         var target = $"{Options.Connect!.Host}:{Options.Connect.Port}";
-        var buffer = new byte[TunnelFrame.HeaderSize + Options.MaxPacketSize + 1];
-        using var batch = new PacketBatch(Options.BatchSize, Options.MaxPacketSize);
+        var buffer = new byte[UdpReceiveBufferSize];
+        using var batch = new PacketBatch(UdpBatchSize, UdpReceiveSlotSize);
         while (true)
         {
             UdpPeerLink? link = null;
@@ -55,12 +82,17 @@ public sealed partial class TunnelEndpoint
             {
                 var remote = await ResolveAsync(cancellationToken).ConfigureAwait(false);
                 socket = NewSocket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                TuneUdpSocket(socket);
                 await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
                 await UdpHandshakeAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
                 link = new UdpPeerLink(socket, null, this, remote.ToString());
                 Publish(link);
                 backoff.Reset();
+                using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var keepalive = UdpKeepaliveAsync(socket, linkStop.Token);
                 var reason = await UdpClientReceiveLoopAsync(socket, buffer, batch, cancellationToken).ConfigureAwait(false);
+                await linkStop.CancelAsync().ConfigureAwait(false);
+                await keepalive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 Log($"peer {link.Description} lost: {reason}");
             }
             catch (TunnelProtocolException ex)
@@ -84,6 +116,27 @@ public sealed partial class TunnelEndpoint
 
             batch.Clear();
             await backoff.WaitAsync(Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Client: repeats the hello every <see cref="TunnelOptions.KeepaliveInterval"/>. A server that
+    /// restarted (and so dropped this client's data as from an unknown peer) takes the client
+    /// back on the next hello; one that still knows it just answers.
+    /// </summary>
+    private async Task UdpKeepaliveAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        if (Options.KeepaliveInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var frame = new byte[TunnelFrame.HeaderSize + TunnelHello.Size];
+        TunnelFrame.WriteHello(frame, TunnelFrameType.Hello, Hello);
+        while (true)
+        {
+            await Task.Delay(Options.KeepaliveInterval, Time, cancellationToken).ConfigureAwait(false);
+            TrySend(socket, frame, null);
         }
     }
 
@@ -123,7 +176,7 @@ public sealed partial class TunnelEndpoint
     private string? TakeUdpHello(ReadOnlySpan<byte> datagram, out bool accepted)
     {
         accepted = false;
-        if (!TryParseDatagram(datagram, out var header, out var payload))
+        if (!TryTakeFrame(ref datagram, out var header, out var payload))
         {
             return null;
         }
@@ -157,13 +210,13 @@ public sealed partial class TunnelEndpoint
             {
                 var received = await ReceiveDatagramAsync(socket, buffer, null, cancellationToken).ConfigureAwait(false);
                 HandleClientDatagram(buffer, received, batch);
-                while (batch.Count < batch.Capacity && socket.Available > 0)
+                while (batch.Capacity - batch.Count >= MaxFramesPerReceive && socket.Available > 0)
                 {
                     received = ReceiveDatagram(socket, buffer, null);
                     HandleClientDatagram(buffer, received, batch);
                 }
 
-                await Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+                await Writer.FlushCoalescedAsync(batch, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (SocketException ex)
@@ -178,38 +231,41 @@ public sealed partial class TunnelEndpoint
 
     private void HandleClientDatagram(byte[] buffer, int received, PacketBatch batch)
     {
-        if (received < 0 || !TryParseDatagram(buffer.AsSpan(0, received), out var header, out var payload))
+        ReadOnlySpan<byte> rest = received < 0 ? default : buffer.AsSpan(0, received);
+        while (TryTakeFrame(ref rest, out var header, out var payload))
         {
-            return;
-        }
-
-        switch (header.Type)
-        {
-            case TunnelFrameType.Data:
-                AddData(header, payload, batch);
-                break;
-            case TunnelFrameType.HelloReject when TunnelHello.TryDecode(payload, out var peer):
-                throw new TunnelMismatchException(Hello.DescribeMismatch(peer) ?? "the peer rejected this end's hello");
-            default:
-                // Repeated hello replies (our hello was resent) carry nothing new.
-                break;
+            switch (header.Type)
+            {
+                case TunnelFrameType.Data:
+                    AddData(header, payload, batch, offloadAgreed: false);
+                    break;
+                case TunnelFrameType.HelloReject when TunnelHello.TryDecode(payload, out var peer):
+                    throw new TunnelMismatchException(Hello.DescribeMismatch(peer) ?? "the peer rejected this end's hello");
+                default:
+                    // Repeated hello replies (our hello was resent) carry nothing new.
+                    break;
+            }
         }
     }
 
     private void HandleServerDatagram(Socket socket, byte[] buffer, int received, SocketAddress from, PacketBatch batch)
     {
-        if (received < 0 || !TryParseDatagram(buffer.AsSpan(0, received), out var header, out var payload))
+        ReadOnlySpan<byte> rest = received < 0 ? default : buffer.AsSpan(0, received);
+        while (TryTakeFrame(ref rest, out var header, out var payload))
         {
-            return;
+            HandleServerFrame(socket, header, payload, from, batch);
         }
+    }
 
+    private void HandleServerFrame(Socket socket, TunnelFrameHeader header, ReadOnlySpan<byte> payload, SocketAddress from, PacketBatch batch)
+    {
         var current = _udpPeer;
         switch (header.Type)
         {
             case TunnelFrameType.Data:
                 if (current is not null && current.Peer!.Equals(from))
                 {
-                    AddData(header, payload, batch);
+                    AddData(header, payload, batch, offloadAgreed: false);
                 }
                 else
                 {
@@ -251,39 +307,67 @@ public sealed partial class TunnelEndpoint
         }
     }
 
-    /// <summary>Validates one datagram as one frame; counts and logs nothing for a good one.</summary>
-    private bool TryParseDatagram(ReadOnlySpan<byte> datagram, out TunnelFrameHeader header, out ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// Takes the next frame from a received buffer: one datagram, or with UDP GRO several
+    /// datagrams of one sender back to back, each one frame. Anything that does not parse drops
+    /// (and counts) the rest of the buffer.
+    /// </summary>
+    private bool TryTakeFrame(ref ReadOnlySpan<byte> rest, out TunnelFrameHeader header, out ReadOnlySpan<byte> payload)
     {
         payload = default;
-        if (datagram.Length > TunnelFrame.HeaderSize + Options.MaxPacketSize)
+        if (rest.IsEmpty)
         {
             header = default;
-            Counters.AddDropped(TunnelDropReason.Oversize);
             return false;
         }
 
-        if (!TunnelFrame.TryReadHeader(datagram, out header) || !header.IsKnown || header.Length != datagram.Length - TunnelFrame.HeaderSize)
+        var reason = TunnelDropReason.Malformed;
+        if (TunnelFrame.TryReadHeader(rest, out header) && header.IsKnown && (header.Flags & TunnelFrameFlags.LongLength) == 0)
         {
-            Counters.AddDropped(TunnelDropReason.Malformed);
-            return false;
+            if (header.Length > Options.MaxPacketSize)
+            {
+                reason = TunnelDropReason.Oversize;
+            }
+            else if (header.FrameLength <= rest.Length)
+            {
+                payload = rest.Slice(header.Size, header.Length);
+                rest = rest[header.FrameLength..];
+                return true;
+            }
         }
 
-        payload = datagram[TunnelFrame.HeaderSize..];
-        return true;
+        Counters.AddDropped(reason);
+        rest = default;
+        return false;
     }
 
-    private void AddData(TunnelFrameHeader header, ReadOnlySpan<byte> payload, PacketBatch batch)
+    /// <summary>Turns on UDP GRO and big socket buffers, where the kernel allows (best effort: the tunnel works without).</summary>
+    private static void TuneUdpSocket(Socket socket)
     {
-        Counters.AddRxWire(TunnelFrame.HeaderSize + payload.Length);
-        var slot = batch.Count;
-        if (TunnelFrame.TryReadData(header.Flags, payload, batch.GetWritable(slot), out var length, out var reason))
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        TrySetOption(socket, SolUdp, UdpGro, 1, value);
+        if (!TrySetOption(socket, (int)SocketOptionLevel.Socket, SoReceiveBufferForce, UdpSocketBufferSize, value))
         {
-            batch.SetLength(slot, length);
-            batch.Count = slot + 1;
+            TrySetOption(socket, (int)SocketOptionLevel.Socket, (int)SocketOptionName.ReceiveBuffer, UdpSocketBufferSize, value);
         }
-        else
+
+        if (!TrySetOption(socket, (int)SocketOptionLevel.Socket, SoSendBufferForce, UdpSocketBufferSize, value))
         {
-            Counters.AddDropped(reason);
+            TrySetOption(socket, (int)SocketOptionLevel.Socket, (int)SocketOptionName.SendBuffer, UdpSocketBufferSize, value);
+        }
+    }
+
+    private static bool TrySetOption(Socket socket, int level, int name, int number, Span<byte> value)
+    {
+        BitConverter.TryWriteBytes(value, number);
+        try
+        {
+            socket.SetRawSocketOption(level, name, value);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 

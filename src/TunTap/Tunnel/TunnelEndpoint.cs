@@ -45,11 +45,18 @@ public sealed partial class TunnelEndpoint
             throw new TunTapException($"device {device.Name} is {ModeName(device.Mode)} but the tunnel is configured for {ModeName(options.Mode)}");
         }
 
+        if (device is TunDevice { VnetHeader: var vnet } && vnet != options.VnetHeader)
+        {
+            throw new TunTapException(
+                $"device {device.Name} {(vnet ? "has" : "has no")} virtio-net header but the tunnel is configured {(vnet ? "without" : "with")} one",
+                "open the device with TunDeviceOptions.VnetHeader equal to TunnelOptions.VnetHeader");
+        }
+
         _device = device;
         Options = options;
         Time = time ?? TimeProvider.System;
         _log = log;
-        Hello = TunnelHello.For(options.Mode, options.Mtu, options.Compress);
+        Hello = TunnelHello.For(options.Mode, options.Mtu, options.Compress, offload: options.VnetHeader && options.Transport == TunnelTransport.Tcp);
         _capture = capture;
         Writer = new DeviceWriter(device, Counters, this);
     }
@@ -131,11 +138,16 @@ public sealed partial class TunnelEndpoint
         }
 
         var now = Time.GetUtcNow();
+        var skip = Options.VnetHeader ? VirtioNetHeader.Size : 0;
         lock (_captureGate)
         {
             for (var i = 0; i < batch.Count; i++)
             {
-                _capture.Write(batch[i], now);
+                var packet = batch[i];
+                if (packet.Length >= skip)
+                {
+                    _capture.Write(packet[skip..], now);
+                }
             }
         }
     }
@@ -168,19 +180,89 @@ public sealed partial class TunnelEndpoint
     /// <summary>Ends <see cref="RunAsync"/> with <paramref name="error"/> (a mismatch found by a server connection).</summary>
     internal void Fail(Exception error) => _fatal.TrySetException(error);
 
+    /// <summary>
+    /// Puts a data frame's packet into the next slot of <paramref name="batch"/>, behind a blank
+    /// virtio-net header when the device wants one and the frame has none. Drops (and counts) what
+    /// does not decode, and offload frames when <paramref name="offloadAgreed"/> is false.
+    /// </summary>
+    internal void AddData(TunnelFrameHeader header, ReadOnlySpan<byte> payload, PacketBatch batch, bool offloadAgreed)
+    {
+        Counters.AddRxWire(header.Size + payload.Length);
+        var slot = batch.Count;
+        var writable = batch.GetWritable(slot);
+        var prefix = 0;
+        var offload = (header.Flags & TunnelFrameFlags.VnetHeader) != 0;
+        if (offload)
+        {
+            if (!offloadAgreed)
+            {
+                Counters.AddDropped(TunnelDropReason.Malformed);
+                return;
+            }
+        }
+        else if (Options.VnetHeader)
+        {
+            if (writable.Length < VirtioNetHeader.Size)
+            {
+                Counters.AddDropped(TunnelDropReason.Oversize);
+                return;
+            }
+
+            writable[..VirtioNetHeader.Size].Clear();
+            prefix = VirtioNetHeader.Size;
+        }
+
+        if (!TunnelFrame.TryReadData(header.Flags, payload, writable[prefix..], out var length, out var reason))
+        {
+            Counters.AddDropped(reason);
+            return;
+        }
+
+        if (offload && length < VirtioNetHeader.Size)
+        {
+            Counters.AddDropped(TunnelDropReason.Malformed);
+            return;
+        }
+
+        batch.SetLength(slot, prefix + length);
+        batch.Count = slot + 1;
+    }
+
+    /// <summary>Packets of the batch (each starting with a virtio-net header) that are super packets.</summary>
+    internal static int CountSuperPackets(PacketBatch batch)
+    {
+        var count = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var packet = batch[i];
+            if (packet.Length > VirtioNetHeader.Field.GsoType && packet[VirtioNetHeader.Field.GsoType] != (byte)VirtioGsoType.None)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
     private static Exception? FaultOf(Task task) => task.IsFaulted ? task.Exception?.InnerException : null;
 
     private static string ModeName(DeviceMode mode) => mode == DeviceMode.Tap ? "tap" : "tun";
 
     private async Task PumpDeviceToPeerAsync(CancellationToken cancellationToken)
     {
-        using var batch = new PacketBatch(Options.BatchSize, TunnelFrame.HeaderSize + Options.MaxPacketSize, TunnelFrame.HeaderSize);
+        // Long-header headroom: a super packet's frame header is written in front of it, in place.
+        using var batch = new PacketBatch(Options.DeviceBatchSize, TunnelFrame.LongHeaderSize + Options.DevicePacketSize, TunnelFrame.LongHeaderSize);
         while (true)
         {
             var count = await _device.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
             if (count == 0)
             {
                 continue;
+            }
+
+            if (Options.VnetHeader)
+            {
+                Counters.AddTxOffload(CountSuperPackets(batch));
             }
 
             Capture(batch);

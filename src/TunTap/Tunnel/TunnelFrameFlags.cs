@@ -9,4 +9,17 @@ public enum TunnelFrameFlags : byte
 
     /// <summary>The payload is the packet compressed by <see cref="PacketCompressor"/>.</summary>
     Compressed = 1,
+
+    /// <summary>
+    /// The header is <see cref="TunnelFrame.LongHeaderSize"/> bytes: a 32-bit length follows
+    /// (protocol version 2).
+    /// </summary>
+    LongLength = 2,
+
+    /// <summary>
+    /// The packet starts with a 10-byte <see cref="Devices.VirtioNetHeader"/> and may be a super
+    /// packet (TCP segmentation offload) of up to 64 KiB; sent only to a peer whose hello offered
+    /// offloads (protocol version 2).
+    /// </summary>
+    VnetHeader = 4,
 }

@@ -6,11 +6,19 @@ namespace TunTap.Tunnel;
 /// <param name="Length">Payload bytes after the header.</param>
 public readonly record struct TunnelFrameHeader(TunnelFrameType Type, TunnelFrameFlags Flags, int Length)
 {
+    private const TunnelFrameFlags DataFlags = TunnelFrameFlags.Compressed | TunnelFrameFlags.LongLength | TunnelFrameFlags.VnetHeader;
+
     /// <summary>Whether the type is one this version knows and the flags are allowed for it.</summary>
     public bool IsKnown => Type switch
     {
         TunnelFrameType.Hello or TunnelFrameType.HelloReject => Flags == TunnelFrameFlags.None,
-        TunnelFrameType.Data => (Flags & ~TunnelFrameFlags.Compressed) == 0,
+        TunnelFrameType.Data => (Flags & ~DataFlags) == 0,
         _ => false,
     };
+
+    /// <summary>The header's own size: <see cref="TunnelFrame.LongHeaderSize"/> with <see cref="TunnelFrameFlags.LongLength"/>, else <see cref="TunnelFrame.HeaderSize"/>.</summary>
+    public int Size => (Flags & TunnelFrameFlags.LongLength) != 0 ? TunnelFrame.LongHeaderSize : TunnelFrame.HeaderSize;
+
+    /// <summary>Header plus payload bytes.</summary>
+    public int FrameLength => Size + Length;
 }

@@ -10,7 +10,7 @@ namespace TunTap.Tunnel;
 public sealed class TunnelFrameReader
 {
     private readonly byte[] _buffer;
-    private readonly int _maxPayload;
+    private int _maxPayload;
     private int _start;
     private int _end;
     private TunnelFrameReadResult _error = TunnelFrameReadResult.Frame;
@@ -21,17 +21,29 @@ public sealed class TunnelFrameReader
     public TunnelFrameReader(int maxPayload, int capacity = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxPayload);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxPayload, TunnelFrame.MaxPayloadLimit);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxPayload, TunnelFrame.MaxLongPayloadLimit);
         _maxPayload = maxPayload;
-        var minimum = 2 * (TunnelFrame.HeaderSize + maxPayload);
+        var minimum = 2 * (TunnelFrame.LongHeaderSize + maxPayload);
         _buffer = new byte[Math.Max(capacity == 0 ? 64 * 1024 : capacity, minimum)];
     }
 
     /// <summary>Bytes received but not yet returned as frames.</summary>
     public int Buffered => _end - _start;
 
-    /// <summary>The largest payload accepted.</summary>
-    public int MaxPayload => _maxPayload;
+    /// <summary>
+    /// The largest payload accepted. May be raised after construction (once both ends agreed on
+    /// offloads), as long as two maximal frames still fit the buffer.
+    /// </summary>
+    public int MaxPayload
+    {
+        get => _maxPayload;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, (_buffer.Length / 2) - TunnelFrame.LongHeaderSize);
+            _maxPayload = value;
+        }
+    }
 
     /// <summary>
     /// Free space to receive into (at least one maximal frame's worth), after moving the unread
@@ -91,13 +103,13 @@ public sealed class TunnelFrameReader
             return _error = TunnelFrameReadResult.Oversize;
         }
 
-        var frameLength = TunnelFrame.HeaderSize + header.Length;
+        var frameLength = header.FrameLength;
         if (buffered.Length < frameLength)
         {
             return TunnelFrameReadResult.NeedMore;
         }
 
-        payload = buffered.Slice(TunnelFrame.HeaderSize, header.Length);
+        payload = buffered.Slice(header.Size, header.Length);
         _start += frameLength;
         return TunnelFrameReadResult.Frame;
     }

@@ -6,17 +6,25 @@ namespace TunTap.Tunnel;
 /// <summary>
 /// The values both ends of a tunnel must agree on, exchanged first in a hello frame (and echoed
 /// back in a hello-reject frame when they differ). Wire form, <see cref="Size"/> bytes:
-/// magic <c>"TTUN"</c>, version, mode (0 tun, 1 tap), flags (bit 0: compression), reserved, MTU
-/// (big-endian 16 bits).
+/// magic <c>"TTUN"</c>, version, mode (0 tun, 1 tap), flags (bit 0: compression, bit 1: offloads),
+/// reserved, MTU (big-endian 16 bits).
 /// </summary>
 /// <param name="Version">Protocol version spoken.</param>
 /// <param name="Mode">TUN or TAP.</param>
 /// <param name="Mtu">The device MTU.</param>
 /// <param name="Compress">Whether this end wants per-packet compression.</param>
-public readonly record struct TunnelHello(byte Version, DeviceMode Mode, int Mtu, bool Compress)
+/// <param name="Offload">
+/// Whether this end takes data frames with a virtio-net header (super packets up to 64 KiB). Not a
+/// setting both ends must share: super packets go only where both ends offer it, otherwise the
+/// sender cuts them into MTU-sized packets itself.
+/// </param>
+public readonly record struct TunnelHello(byte Version, DeviceMode Mode, int Mtu, bool Compress, bool Offload = false)
 {
-    /// <summary>The protocol version this library speaks.</summary>
-    public const byte CurrentVersion = 1;
+    /// <summary>
+    /// The protocol version this library speaks. Version 2 added long frame headers and
+    /// offload frames; a version 1 peer is refused with a clear mismatch.
+    /// </summary>
+    public const byte CurrentVersion = 2;
 
     /// <summary>Encoded size in bytes.</summary>
     public const int Size = 10;
@@ -25,6 +33,8 @@ public readonly record struct TunnelHello(byte Version, DeviceMode Mode, int Mtu
     public const uint Magic = 0x5454_554E;
 
     private const byte CompressFlag = 1;
+    private const byte OffloadFlag = 2;
+    private const byte KnownFlags = CompressFlag | OffloadFlag;
 
     /// <summary>Byte offsets of the encoded fields.</summary>
     public static class Field
@@ -38,7 +48,7 @@ public readonly record struct TunnelHello(byte Version, DeviceMode Mode, int Mtu
         /// <summary>1 byte: 0 tun, 1 tap.</summary>
         public const int Mode = 5;
 
-        /// <summary>1 byte: bit 0 compression.</summary>
+        /// <summary>1 byte: bit 0 compression, bit 1 offloads.</summary>
         public const int Flags = 6;
 
         /// <summary>1 byte, zero.</summary>
@@ -49,7 +59,10 @@ public readonly record struct TunnelHello(byte Version, DeviceMode Mode, int Mtu
     }
 
     /// <summary>The hello for this library's version with the given settings.</summary>
-    public static TunnelHello For(DeviceMode mode, int mtu, bool compress) => new(CurrentVersion, mode, mtu, compress);
+    public static TunnelHello For(DeviceMode mode, int mtu, bool compress, bool offload = false) => new(CurrentVersion, mode, mtu, compress, offload);
+
+    /// <summary>Whether super packets (offload frames) may be sent to <paramref name="peer"/>: both ends offer them.</summary>
+    public bool AgreesOnOffload(TunnelHello peer) => Offload && peer.Offload;
 
     /// <summary>Writes the <see cref="Size"/>-byte wire form to the start of <paramref name="destination"/>.</summary>
     public void Encode(Span<byte> destination)
@@ -60,7 +73,7 @@ public readonly record struct TunnelHello(byte Version, DeviceMode Mode, int Mtu
         BinaryPrimitives.WriteUInt32BigEndian(destination[Field.Magic..], Magic);
         destination[Field.Version] = Version;
         destination[Field.Mode] = Mode == DeviceMode.Tap ? (byte)1 : (byte)0;
-        destination[Field.Flags] = Compress ? CompressFlag : (byte)0;
+        destination[Field.Flags] = (byte)((Compress ? CompressFlag : 0) | (Offload ? OffloadFlag : 0));
         destination[Field.Reserved] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(destination[Field.Mtu..], (ushort)Mtu);
     }
@@ -75,7 +88,7 @@ public readonly record struct TunnelHello(byte Version, DeviceMode Mode, int Mtu
         if (source.Length != Size
             || BinaryPrimitives.ReadUInt32BigEndian(source[Field.Magic..]) != Magic
             || source[Field.Mode] > 1
-            || (source[Field.Flags] & ~CompressFlag) != 0)
+            || (source[Field.Flags] & ~KnownFlags) != 0)
         {
             return false;
         }
@@ -84,12 +97,14 @@ public readonly record struct TunnelHello(byte Version, DeviceMode Mode, int Mtu
             source[Field.Version],
             source[Field.Mode] == 1 ? DeviceMode.Tap : DeviceMode.Tun,
             BinaryPrimitives.ReadUInt16BigEndian(source[Field.Mtu..]),
-            (source[Field.Flags] & CompressFlag) != 0);
+            (source[Field.Flags] & CompressFlag) != 0,
+            (source[Field.Flags] & OffloadFlag) != 0);
         return true;
     }
 
     /// <summary>
-    /// Compares this end's values with the peer's. Returns null when they agree, otherwise one line
+    /// Compares this end's values with the peer's (<see cref="Offload"/> is negotiated, not compared).
+    /// Returns null when they agree, otherwise one line
     /// naming every difference with both values, e.g.
     /// <c>mode mismatch: this end is tun, the peer is tap</c>.
     /// </summary>

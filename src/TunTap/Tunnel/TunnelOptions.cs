@@ -9,6 +9,19 @@ public sealed record TunnelOptions
     /// <summary>Bytes a TAP frame may carry beyond the MTU: Ethernet header plus one VLAN tag.</summary>
     public const int TapOverhead = 18;
 
+    /// <summary>
+    /// The largest super packet a device with offloads hands over (the kernel's default
+    /// <c>gso_max_size</c> of 64 KiB, plus a TAP frame's link header), virtio-net header not included.
+    /// </summary>
+    public const int MaxSuperPacketSize = 65_536 + TapOverhead;
+
+    /// <summary>
+    /// The offloads to open a device with for <see cref="VnetHeader"/>: partial checksums and TCP
+    /// segmentation offload for IPv4 and IPv6 (with ECN). UDP segmentation offload is not asked
+    /// for: the tunnel cuts only TCP super packets.
+    /// </summary>
+    public const TunOffloads DeviceOffloads = TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6 | TunOffloads.TsoEcn;
+
     /// <summary>TUN or TAP; both ends must agree.</summary>
     public DeviceMode Mode { get; init; } = DeviceMode.Tun;
 
@@ -33,6 +46,12 @@ public sealed record TunnelOptions
     /// <summary>Largest reconnect delay.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// UDP client: how often to repeat the hello, so that a restarted server learns of this client
+    /// without waiting for it to reconnect. Zero or less turns it off. 2 s by default.
+    /// </summary>
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a new peer has to complete the hello.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -48,8 +67,30 @@ public sealed record TunnelOptions
     /// <summary>Packets per device read or write batch.</summary>
     public int BatchSize { get; init; } = 64;
 
+    /// <summary>
+    /// With <see cref="VnetHeader"/>, the bytes a device batch may take (every slot must hold a
+    /// super packet, so the batch has fewer slots than <see cref="BatchSize"/>); 1 MiB by default.
+    /// </summary>
+    public int BatchBytes { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// The device was opened with a virtio-net header (<see cref="TunDeviceOptions.VnetHeader"/>,
+    /// with <see cref="DeviceOffloads"/>): every packet read and written starts with a
+    /// <see cref="VirtioNetHeader"/>, and the kernel hands over TCP super packets of up to 64 KiB.
+    /// Over TCP, to a peer that does the same, super packets travel whole in one frame; otherwise
+    /// (UDP, or a peer without offloads) they are cut into MTU-sized packets here. Must match the
+    /// device; the peer need not have it.
+    /// </summary>
+    public bool VnetHeader { get; init; }
+
     /// <summary>The largest packet the tunnel carries: the MTU for TUN, MTU plus <see cref="TapOverhead"/> for TAP.</summary>
     public int MaxPacketSize => Mode == DeviceMode.Tap ? Mtu + TapOverhead : Mtu;
+
+    /// <summary>The largest thing read from or written to the device: a packet, or a virtio-net header and a super packet.</summary>
+    internal int DevicePacketSize => VnetHeader ? VirtioNetHeader.Size + MaxSuperPacketSize : MaxPacketSize;
+
+    /// <summary>Slots per device batch: <see cref="BatchSize"/>, fewer when slots hold super packets.</summary>
+    internal int DeviceBatchSize => VnetHeader ? Math.Clamp(BatchBytes / DevicePacketSize, 1, BatchSize) : BatchSize;
 
     /// <summary>Throws <see cref="TunTapException"/> naming the first invalid setting.</summary>
     public void Validate()
@@ -77,6 +118,11 @@ public sealed record TunnelOptions
         if (BatchSize < 1)
         {
             throw new TunTapException($"batch size {BatchSize} is invalid", "use at least 1");
+        }
+
+        if (BatchBytes < 1)
+        {
+            throw new TunTapException($"batch bytes {BatchBytes} is invalid", "use at least 1");
         }
     }
 }

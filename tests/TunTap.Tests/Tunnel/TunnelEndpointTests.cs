@@ -5,6 +5,7 @@ using TunTap.Capture;
 using TunTap.Devices;
 using TunTap.TestKit;
 using TunTap.Tunnel;
+using TunTap.Wire;
 
 namespace TunTap.Tests.Tunnel;
 
@@ -247,7 +248,10 @@ public sealed class TunnelEndpointTests
                 await raw.SendToAsync(garbage, SocketFlags.None, target, TestContext.Current.CancellationToken);
             }
 
-            await raw.SendToAsync(new byte[3000], SocketFlags.None, target, TestContext.Current.CancellationToken);
+            // A frame announcing more than the maximum packet (one datagram may hold several frames with UDP GRO, so the header decides).
+            var huge = new byte[3000];
+            TunnelFrame.WriteHeader(huge, TunnelFrameType.Data, TunnelFrameFlags.None, huge.Length - TunnelFrame.HeaderSize);
+            await raw.SendToAsync(huge, SocketFlags.None, target, TestContext.Current.CancellationToken);
             var data = new byte[TunnelFrame.HeaderSize + 20];
             TunnelFrame.WriteData(new byte[20], data, compress: false);
             await raw.SendToAsync(data, SocketFlags.None, target, TestContext.Current.CancellationToken);
@@ -327,6 +331,118 @@ public sealed class TunnelEndpointTests
         Assert.Throws<TunTapException>(() => new TunnelEndpoint(device, Options(TunnelTransport.Tcp) with { Mtu = 10 }));
         var modeError = Assert.Throws<TunTapException>(() => new TunnelEndpoint(device, Options(TunnelTransport.Tcp) with { Mode = DeviceMode.Tap }));
         Assert.Contains("x0 is tun", modeError.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Super_packets_cross_tcp_whole_when_both_ends_have_offloads()
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        await using var server = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Tcp) with { VnetHeader = true });
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Tcp, server.Port) with { VnetHeader = true });
+        await WaitConnectedAsync(server, client);
+
+        var payload = new byte[65_000];
+        new Random(8).NextBytes(payload);
+        var super = TcpPackets.WithHeader(TcpPackets.SuperHeader(false, false, 1448), TcpPackets.Build(false, false, payload, TcpFlags.Ack));
+        serverDevice.Inject(super);
+        Assert.Equal(super, await clientDevice.ReadWrittenAsync(Timeout));
+        var small = TcpPackets.WithBlankHeader(Packet(4));
+        clientDevice.Inject(small);
+        Assert.Equal(small, await serverDevice.ReadWrittenAsync(Timeout));
+
+        // Counters are updated after the send returns, possibly after the peer already delivered.
+        await Wait.UntilAsync(() => client.Endpoint.Counters.RxOffloadPackets == 1 && server.Endpoint.Counters.RxPackets == 1 && server.Endpoint.Counters.TxPackets == 1, Timeout, () => Describe(server, client));
+        Assert.Equal(1, server.Endpoint.Counters.TxOffloadPackets);
+        Assert.Equal(0, server.Endpoint.Counters.SegmentedPackets);
+        Assert.Equal(super.Length - VirtioNetHeader.Size, server.Endpoint.Counters.TxBytes);
+        Assert.Equal(super.Length + TunnelFrame.HeaderSizeFor(super.Length), server.Endpoint.Counters.TxWireBytes);
+        Assert.Equal(0, server.Endpoint.Counters.Dropped + client.Endpoint.Counters.Dropped);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Super_packets_are_cut_for_a_peer_without_offloads_and_its_segments_coalesced_back(TunnelTransport transport)
+    {
+        // The server has offloads, the client has none (TCP), or the transport cannot carry super packets (UDP).
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tap);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tap);
+        var clientVnet = transport == TunnelTransport.Udp;
+        await using var server = await Running.ServerAsync(serverDevice, Options(transport) with { Mode = DeviceMode.Tap, VnetHeader = true });
+        await using var client = Running.Client(clientDevice, Options(transport, server.Port) with { Mode = DeviceMode.Tap, VnetHeader = clientVnet });
+        await WaitConnectedAsync(server, client);
+
+        var payload = new byte[20_000];
+        new Random(9).NextBytes(payload);
+        var plain = TcpPackets.Build(ipv6: true, tap: true, payload, TcpFlags.Ack | TcpFlags.Psh);
+        serverDevice.Inject(TcpPackets.WithHeader(TcpPackets.SuperHeader(true, true, 1200), plain));
+        var segments = (payload.Length + 1199) / 1200;
+        var tcp = TcpPackets.TcpOffset(true, true);
+        var received = new List<byte>();
+        while (received.Count < payload.Length)
+        {
+            var packet = await clientDevice.ReadWrittenAsync(Timeout);
+            var body = clientVnet ? packet.AsSpan(VirtioNetHeader.Size) : packet;
+            if (!clientVnet)
+            {
+                Assert.True(TcpPackets.TcpChecksumValid(body, tap: true, ipv6: true));
+                Assert.True(body.Length <= 14 + 40 + 32 + 1200);
+            }
+
+            received.AddRange(body[(tcp + 32)..].ToArray());
+        }
+
+        Assert.Equal(payload, received.ToArray());
+        Assert.Equal(1, server.Endpoint.Counters.SegmentedPackets);
+        await Wait.UntilAsync(() => client.Endpoint.Counters.RxPackets == segments, Timeout, () => $"rx {client.Endpoint.Counters.RxPackets}; {Describe(server, client)}");
+
+        // The other way: consecutive segments of one flow reach the offload end as one super packet.
+        for (var i = 0; i < 10; i++)
+        {
+            clientDevice.Inject(Plain(TcpPackets.Build(true, true, payload.AsSpan(i * 1000, 1000), TcpFlags.Ack, sequence: (uint)(i * 1000)), clientVnet));
+        }
+
+        received.Clear();
+        var written = 0;
+        while (received.Count < 10_000)
+        {
+            var packet = await serverDevice.ReadWrittenAsync(Timeout);
+            written++;
+            received.AddRange(packet.AsSpan(VirtioNetHeader.Size + tcp + 32).ToArray());
+        }
+
+        Assert.Equal(payload.AsSpan(0, 10_000).ToArray(), received.ToArray());
+        Assert.True(written < 10, $"{written} packets written for 10 segments: nothing coalesced");
+        Assert.True(server.Endpoint.Counters.RxOffloadPackets >= 1);
+        Assert.Equal(0, server.Endpoint.Counters.Dropped + client.Endpoint.Counters.Dropped);
+
+        static byte[] Plain(byte[] packet, bool vnet) => vnet ? TcpPackets.WithBlankHeader(packet) : packet;
+    }
+
+    [Fact]
+    public async Task Udp_client_keepalive_brings_a_restarted_server_back_without_reconnecting()
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        var first = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Udp));
+        var port = first.Port;
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Udp, port) with { KeepaliveInterval = TimeSpan.FromMilliseconds(100) });
+        await WaitConnectedAsync(first, client);
+        await first.DisposeAsync();
+
+        var restartedDevice = new ChannelTun("srv1", DeviceMode.Tun);
+        await using var restarted = await Running.ServerAsync(restartedDevice, Options(TunnelTransport.Udp) with { Listen = new IPEndPoint(IPAddress.Loopback, port) });
+        await Wait.UntilAsync(() => restarted.Endpoint.Counters.IsConnected, Timeout, () => Describe(restarted, client));
+        clientDevice.Inject(Packet(7));
+        Assert.Equal(Packet(7), await restartedDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Fact]
+    public void Batch_bytes_below_one_is_refused()
+    {
+        var device = new ChannelTun("x0", DeviceMode.Tun);
+        var options = Options(TunnelTransport.Tcp) with { VnetHeader = true, BatchBytes = 0 };
+        Assert.Throws<TunTapException>(() => new TunnelEndpoint(device, options));
     }
 
     private static TunnelOptions Options(TunnelTransport transport, int connectPort = 0) => new()

@@ -103,7 +103,61 @@ public sealed class TunnelFrameTests
         Assert.False(new TunnelFrameHeader(TunnelFrameType.Hello, TunnelFrameFlags.Compressed, 10).IsKnown);
         Assert.False(new TunnelFrameHeader((TunnelFrameType)0, TunnelFrameFlags.None, 1).IsKnown);
         Assert.False(new TunnelFrameHeader((TunnelFrameType)4, TunnelFrameFlags.None, 1).IsKnown);
-        Assert.False(new TunnelFrameHeader(TunnelFrameType.Data, (TunnelFrameFlags)2, 1).IsKnown);
+        Assert.True(new TunnelFrameHeader(TunnelFrameType.Data, TunnelFrameFlags.LongLength | TunnelFrameFlags.VnetHeader, 1).IsKnown);
+        Assert.False(new TunnelFrameHeader(TunnelFrameType.Data, (TunnelFrameFlags)8, 1).IsKnown);
+        Assert.False(new TunnelFrameHeader(TunnelFrameType.Hello, TunnelFrameFlags.LongLength, 10).IsKnown);
+    }
+
+    [Fact]
+    public void Long_header_carries_lengths_above_16_bits()
+    {
+        var frame = new byte[TunnelFrame.LongHeaderSize];
+        Assert.Equal(TunnelFrame.LongHeaderSize, TunnelFrame.WriteHeader(frame, TunnelFrameType.Data, TunnelFrameFlags.VnetHeader, 70_000));
+        Assert.Equal(new byte[] { 3, 6, 0, 0, 0, 0x01, 0x11, 0x70 }, frame);
+        Assert.True(TunnelFrame.TryReadHeader(frame, out var header));
+        Assert.Equal(new TunnelFrameHeader(TunnelFrameType.Data, TunnelFrameFlags.VnetHeader | TunnelFrameFlags.LongLength, 70_000), header);
+        Assert.Equal(TunnelFrame.LongHeaderSize, header.Size);
+        Assert.Equal(70_008, header.FrameLength);
+        Assert.False(TunnelFrame.TryReadHeader(frame.AsSpan(0, 7), out _));
+
+        // Short lengths keep the 4-byte header unless asked.
+        Assert.Equal(TunnelFrame.HeaderSize, TunnelFrame.WriteHeader(frame, TunnelFrameType.Data, TunnelFrameFlags.None, 65_535));
+        Assert.Equal(TunnelFrame.LongHeaderSize, TunnelFrame.WriteHeader(frame, TunnelFrameType.Data, TunnelFrameFlags.LongLength, 5));
+        Assert.True(TunnelFrame.TryReadHeader(frame, out header));
+        Assert.Equal(5, header.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => TunnelFrame.WriteHeader(new byte[8], TunnelFrameType.Data, TunnelFrameFlags.None, TunnelFrame.MaxLongPayloadLimit + 1));
+    }
+
+    [Fact]
+    public void Long_header_with_a_nonzero_short_field_is_malformed()
+    {
+        byte[] frame = [3, 2, 0, 1, 0, 0, 0, 5];
+        Assert.True(TunnelFrame.TryReadHeader(frame, out var header));
+        Assert.False(header.IsKnown);
+    }
+
+    [Fact]
+    public void Reader_splits_long_frames_and_bounds_them_by_its_maximum()
+    {
+        var packet = new byte[100_000];
+        new Random(5).NextBytes(packet);
+        var stream = new byte[2 * (TunnelFrame.LongHeaderSize + packet.Length)];
+        var first = TunnelFrame.WriteData(packet, stream, compress: false, TunnelFrameFlags.VnetHeader);
+        Assert.Equal(TunnelFrame.LongHeaderSize + packet.Length, first);
+        var second = TunnelFrame.WriteData(packet.AsSpan(0, 300), stream.AsSpan(first), compress: false);
+        var reader = new TunnelFrameReader(1500, 512 * 1024);
+        Assert.Equal(first + second, reader.Write(stream.AsSpan(0, first + second)));
+        Assert.Equal(TunnelFrameReadResult.Oversize, reader.TryRead(out _, out _));
+
+        reader = new TunnelFrameReader(1500, 512 * 1024) { MaxPayload = 100_000 };
+        reader.Write(stream.AsSpan(0, first + second));
+        Assert.Equal(TunnelFrameReadResult.Frame, reader.TryRead(out var header, out var payload));
+        Assert.Equal(TunnelFrameFlags.VnetHeader | TunnelFrameFlags.LongLength, header.Flags);
+        Assert.Equal(packet, payload.ToArray());
+        Assert.Equal(TunnelFrameReadResult.Frame, reader.TryRead(out header, out payload));
+        Assert.Equal(TunnelFrameFlags.None, header.Flags);
+        Assert.Equal(packet.AsSpan(0, 300).ToArray(), payload.ToArray());
+        Assert.Equal(TunnelFrameReadResult.NeedMore, reader.TryRead(out _, out _));
     }
 
     [Fact]

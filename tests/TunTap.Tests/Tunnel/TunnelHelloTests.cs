@@ -12,7 +12,7 @@ public sealed class TunnelHelloTests
         var hello = TunnelHello.For(DeviceMode.Tap, 9000, compress: true);
         var bytes = new byte[TunnelHello.Size];
         hello.Encode(bytes);
-        Assert.Equal(new byte[] { (byte)'T', (byte)'T', (byte)'U', (byte)'N', 1, 1, 1, 0, 0x23, 0x28 }, bytes);
+        Assert.Equal(new byte[] { (byte)'T', (byte)'T', (byte)'U', (byte)'N', 2, 1, 1, 0, 0x23, 0x28 }, bytes);
         Assert.True(TunnelHello.TryDecode(bytes, out var decoded));
         Assert.Equal(hello, decoded);
     }
@@ -31,7 +31,7 @@ public sealed class TunnelHelloTests
         bad[TunnelHello.Field.Mode] = 2;
         Assert.False(TunnelHello.TryDecode(bad, out _));
         bad = (byte[])bytes.Clone();
-        bad[TunnelHello.Field.Flags] = 2;
+        bad[TunnelHello.Field.Flags] = 4;
         Assert.False(TunnelHello.TryDecode(bad, out _));
     }
 
@@ -46,10 +46,40 @@ public sealed class TunnelHelloTests
         Assert.Equal("compression mismatch: this end has compression off, the peer has it on", tun.DescribeMismatch(tun with { Compress = true }));
         Assert.Equal(
             "mode mismatch: this end is tun, the peer is tap; MTU mismatch: this end has MTU 1500, the peer has MTU 1400",
-            tun.DescribeMismatch(new TunnelHello(1, DeviceMode.Tap, 1400, false)));
+            tun.DescribeMismatch(new TunnelHello(TunnelHello.CurrentVersion, DeviceMode.Tap, 1400, false)));
         Assert.Equal(
-            "protocol version mismatch: this end speaks version 1, the peer speaks version 2",
-            tun.DescribeMismatch(tun with { Version = 2, Mode = DeviceMode.Tap }));
+            "protocol version mismatch: this end speaks version 2, the peer speaks version 1",
+            tun.DescribeMismatch(tun with { Version = 1, Mode = DeviceMode.Tap }));
+    }
+
+    [Fact]
+    public void Offload_flag_round_trips_and_is_negotiated_not_compared()
+    {
+        var with = TunnelHello.For(DeviceMode.Tun, 1500, compress: false, offload: true);
+        var without = TunnelHello.For(DeviceMode.Tun, 1500, compress: false);
+        var bytes = new byte[TunnelHello.Size];
+        with.Encode(bytes);
+        Assert.Equal(2, bytes[TunnelHello.Field.Flags]);
+        Assert.True(TunnelHello.TryDecode(bytes, out var decoded));
+        Assert.True(decoded.Offload);
+        Assert.Equal(with, decoded);
+        Assert.Null(with.DescribeMismatch(without));
+        Assert.Null(without.DescribeMismatch(with));
+        Assert.True(with.AgreesOnOffload(with));
+        Assert.False(with.AgreesOnOffload(without));
+        Assert.False(without.AgreesOnOffload(with));
+    }
+
+    [Fact]
+    public void Version_1_peer_is_a_clear_mismatch()
+    {
+        var v1 = new byte[TunnelHello.Size];
+        TunnelHello.For(DeviceMode.Tun, 1500, compress: false).Encode(v1);
+        v1[TunnelHello.Field.Version] = 1;
+        Assert.True(TunnelHello.TryDecode(v1, out var peer));
+        Assert.Equal(
+            "protocol version mismatch: this end speaks version 2, the peer speaks version 1",
+            TunnelHello.For(DeviceMode.Tun, 1500, compress: false, offload: true).DescribeMismatch(peer));
     }
 
     [Fact]

@@ -1,0 +1,202 @@
+using System.Buffers.Binary;
+using TunTap.Wire;
+
+namespace TunTap.Devices;
+
+/// <summary>
+/// What the kernel would do for a device without offloads, done in user space for packets read
+/// from a device with a <see cref="VirtioNetHeader"/>: finishes a partial checksum
+/// (<see cref="VirtioNetHeaderFlags.NeedsChecksum"/>), and cuts a TCP super packet
+/// (<see cref="VirtioGsoType.TcpV4"/>/<see cref="VirtioGsoType.TcpV6"/>) into MTU-sized segments
+/// with correct IP lengths, IPv4 identifications, sequence numbers, flags (FIN and PSH only on
+/// the last segment, CWR only on the first) and checksums. Works on caller spans; allocates nothing.
+/// </summary>
+public static class GsoSegmenter
+{
+    private const byte TcpProtocol = 6;
+    private const int EthernetHeaderLength = 14;
+    private const int VlanTagLength = 4;
+    private const ushort EtherTypeVlan = 0x8100;
+    private const ushort EtherTypeQinQ = 0x88A8;
+
+    /// <summary>
+    /// Where the IP header starts in a packet of a device in <paramref name="mode"/>: 0 for TUN;
+    /// 14 for TAP, 18 after one VLAN tag. -1 when a TAP frame is too short for its Ethernet header.
+    /// </summary>
+    public static int NetworkOffset(DeviceMode mode, ReadOnlySpan<byte> packet)
+    {
+        if (mode == DeviceMode.Tun)
+        {
+            return 0;
+        }
+
+        if (packet.Length < EthernetHeaderLength)
+        {
+            return -1;
+        }
+
+        var etherType = BinaryPrimitives.ReadUInt16BigEndian(packet[12..]);
+        return etherType is EtherTypeVlan or EtherTypeQinQ ? EthernetHeaderLength + VlanTagLength : EthernetHeaderLength;
+    }
+
+    /// <summary>
+    /// Fills in the checksum of a packet whose header says <see cref="VirtioNetHeaderFlags.NeedsChecksum"/>:
+    /// the sum from ChecksumStart to the end (the checksum field holds the pseudo-header sum),
+    /// stored at ChecksumStart + ChecksumOffset. True when done or not needed; false when the
+    /// offsets point outside the packet.
+    /// </summary>
+    public static bool TryCompleteChecksum(Span<byte> packet, in VirtioNetHeader header)
+    {
+        if ((header.Flags & VirtioNetHeaderFlags.NeedsChecksum) == 0)
+        {
+            return true;
+        }
+
+        var start = (int)header.ChecksumStart;
+        var field = start + header.ChecksumOffset;
+        if (field + 2 > packet.Length)
+        {
+            return false;
+        }
+
+        var checksum = InternetChecksum.Finish(InternetChecksum.Add(0, packet[start..]));
+        // 0 and 0xFFFF are the same in ones' complement; UDP reserves 0 for "no checksum".
+        BinaryPrimitives.WriteUInt16BigEndian(packet[field..], checksum == 0 ? (ushort)0xFFFF : checksum);
+        return true;
+    }
+
+    /// <summary>
+    /// The bytes <see cref="TrySegment"/> needs for this super packet with <paramref name="gap"/>
+    /// bytes before each segment, or -1 when it is not a TCP super packet this class can cut.
+    /// </summary>
+    public static int SegmentedLength(ReadOnlySpan<byte> packet, in VirtioNetHeader header, int networkOffset, int gap) =>
+        TryLayout(packet, header, networkOffset, gap, out var segments, out _) ? segments.TotalLength : -1;
+
+    /// <summary>
+    /// Cuts a TCP super packet into segments of at most <see cref="VirtioNetHeader.GsoSize"/>
+    /// payload bytes, written one after another into <paramref name="destination"/> with
+    /// <paramref name="gap"/> free bytes before each (see <see cref="GsoSegments"/>). Every segment
+    /// is a complete packet: link header (TAP) copied, IP length (and IPv4 identification + i and
+    /// header checksum), TCP sequence number, flags and checksum set.
+    /// </summary>
+    /// <param name="packet">The super packet, without its virtio-net header.</param>
+    /// <param name="header">Its virtio-net header (GsoType TcpV4 or TcpV6, GsoSize, ChecksumStart at the TCP header).</param>
+    /// <param name="networkOffset">Where its IP header starts (<see cref="NetworkOffset"/>).</param>
+    /// <param name="destination">Where the segments go; must not overlap <paramref name="packet"/>.</param>
+    /// <param name="gap">Free bytes left in front of every segment.</param>
+    /// <param name="segments">The layout written.</param>
+    /// <returns>False (nothing written) when the packet is not a valid TCP super packet or the segments do not fit.</returns>
+    public static bool TrySegment(ReadOnlySpan<byte> packet, in VirtioNetHeader header, int networkOffset, Span<byte> destination, int gap, out GsoSegments segments)
+    {
+        if (!TryLayout(packet, header, networkOffset, gap, out segments, out var ipv4) || segments.TotalLength > destination.Length)
+        {
+            segments = default;
+            return false;
+        }
+
+        int tcp = header.ChecksumStart;
+        var headerLength = tcp + TcpHeaderLength(packet, tcp);
+        var mss = (int)header.GsoSize;
+        var pseudo = ipv4
+            ? InternetChecksum.Add(InternetChecksum.Add(0, packet.Slice(networkOffset + 12, 4)), packet.Slice(networkOffset + 16, 4))
+            : InternetChecksum.Add(InternetChecksum.Add(0, packet.Slice(networkOffset + 8, 16)), packet.Slice(networkOffset + 24, 16));
+        pseudo += TcpProtocol;
+        var identification = ipv4 ? BinaryPrimitives.ReadUInt16BigEndian(packet[(networkOffset + 4)..]) : (ushort)0;
+        var sequence = BinaryPrimitives.ReadUInt32BigEndian(packet[(tcp + 4)..]);
+        var flags = packet[tcp + 13];
+        var headers = packet[..headerLength];
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var length = segments.LengthOf(i);
+            var chunk = length - headerLength;
+            var segment = destination.Slice(segments.OffsetOf(i), length);
+            headers.CopyTo(segment);
+            packet.Slice(headerLength + (i * mss), chunk).CopyTo(segment[headerLength..]);
+
+            var ip = segment[networkOffset..];
+            if (ipv4)
+            {
+                var ipHeaderLength = tcp - networkOffset;
+                BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(length - networkOffset));
+                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(identification + i));
+                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
+                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..ipHeaderLength]));
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(length - networkOffset - Ipv6Packet.HeaderLength));
+            }
+
+            var tcpSegment = segment[tcp..];
+            BinaryPrimitives.WriteUInt32BigEndian(tcpSegment[4..], sequence + (uint)(i * mss));
+            var segmentFlags = flags;
+            if (i != segments.Count - 1)
+            {
+                segmentFlags &= unchecked((byte)~(TcpFlags.Fin | TcpFlags.Psh));
+            }
+
+            if (i != 0)
+            {
+                segmentFlags &= unchecked((byte)~TcpFlags.Cwr);
+            }
+
+            tcpSegment[13] = segmentFlags;
+            BinaryPrimitives.WriteUInt16BigEndian(tcpSegment[16..], 0);
+            var sum = InternetChecksum.Add(pseudo, (uint)tcpSegment.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(tcpSegment[16..], InternetChecksum.Finish(InternetChecksum.Add(sum, tcpSegment)));
+        }
+
+        return true;
+    }
+
+    private static int TcpHeaderLength(ReadOnlySpan<byte> packet, int tcp) => (packet[tcp + 12] >> 4) * 4;
+
+    private static bool TryLayout(ReadOnlySpan<byte> packet, in VirtioNetHeader header, int networkOffset, int gap, out GsoSegments segments, out bool ipv4)
+    {
+        segments = default;
+        var type = header.GsoType & ~VirtioGsoType.Ecn;
+        ipv4 = type == VirtioGsoType.TcpV4;
+        if ((!ipv4 && type != VirtioGsoType.TcpV6) || header.GsoSize == 0 || networkOffset < 0 || gap < 0)
+        {
+            return false;
+        }
+
+        int tcp = header.ChecksumStart;
+        if (tcp + TcpSegment.MinimumHeaderLength > packet.Length || networkOffset >= packet.Length)
+        {
+            return false;
+        }
+
+        var ip = packet[networkOffset..];
+        if (ipv4)
+        {
+            if (tcp - networkOffset < Ipv4Packet.MinimumHeaderLength || ip[0] >> 4 != 4 || (ip[0] & 0x0F) * 4 != tcp - networkOffset || ip[9] != TcpProtocol)
+            {
+                return false;
+            }
+        }
+        else if (tcp - networkOffset < Ipv6Packet.HeaderLength || ip[0] >> 4 != 6)
+        {
+            return false;
+        }
+
+        var tcpHeaderLength = TcpHeaderLength(packet, tcp);
+        var headerLength = tcp + tcpHeaderLength;
+        if (tcpHeaderLength < TcpSegment.MinimumHeaderLength || headerLength > packet.Length)
+        {
+            return false;
+        }
+
+        var payload = packet.Length - headerLength;
+        var mss = (int)header.GsoSize;
+        var count = payload == 0 ? 1 : (payload + mss - 1) / mss;
+        var segmentLength = headerLength + Math.Min(mss, payload);
+        if (headerLength - networkOffset + Math.Min(mss, payload) > ushort.MaxValue)
+        {
+            return false;
+        }
+
+        segments = new GsoSegments(count, gap, segmentLength, headerLength + payload - ((count - 1) * mss));
+        return true;
+    }
+}

@@ -1,0 +1,303 @@
+using System.Buffers.Binary;
+using TunTap.Buffers;
+using TunTap.Wire;
+
+namespace TunTap.Devices;
+
+/// <summary>
+/// Receive-side coalescing (what GRO does in the kernel) for a device with a virtio-net header:
+/// consecutive TCP segments of one flow (same addresses, ports, IP and TCP header fields, the
+/// next sequence number, equal payload sizes, only ACK/PSH flags) are merged into one super packet
+/// whose <see cref="VirtioNetHeader"/> asks the kernel to treat it as segmentation offload
+/// (<see cref="VirtioGsoType.TcpV4"/>/<see cref="VirtioGsoType.TcpV6"/>, partial checksum). One
+/// write then carries up to 64 KiB instead of one MTU. Everything else passes through unchanged
+/// and in order. Allocates nothing after construction.
+/// </summary>
+public sealed class TcpCoalescer
+{
+    private const byte TcpProtocol = 6;
+    private const int MaxSearch = 8;
+    private const byte AllowedFlags = (byte)(TcpFlags.Ack | TcpFlags.Psh);
+
+    private readonly DeviceMode _mode;
+    private readonly int[] _segments;
+    private readonly int[] _gsoSize;
+    private readonly uint[] _nextSequence;
+    private readonly bool[] _open;
+    private readonly int[] _tcpOffset;
+    private readonly bool[] _ipv4;
+
+    /// <summary>Creates a coalescer for batches of up to <paramref name="capacity"/> output packets.</summary>
+    public TcpCoalescer(DeviceMode mode, int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _mode = mode;
+        _segments = new int[capacity];
+        _gsoSize = new int[capacity];
+        _nextSequence = new uint[capacity];
+        _open = new bool[capacity];
+        _tcpOffset = new int[capacity];
+        _ipv4 = new bool[capacity];
+    }
+
+    /// <summary>How many input packets output packet <paramref name="index"/> of the last <see cref="Coalesce"/> holds.</summary>
+    public int SegmentsOf(int index) => _segments[index];
+
+    /// <summary>
+    /// Moves packets of <paramref name="source"/> from <paramref name="start"/> on (each behind a
+    /// virtio-net header) into <paramref name="destination"/> (cleared first; its slots should hold
+    /// a super packet, and at least any source packet), merging what can be merged. Stops when <paramref name="destination"/> is
+    /// full; returns the index of the first packet not taken (source.Count when all were).
+    /// </summary>
+    public int Coalesce(PacketBatch source, int start, PacketBatch destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(destination.Capacity, _segments.Length);
+        destination.Clear();
+        var index = start;
+        for (; index < source.Count; index++)
+        {
+            var packet = source[index];
+            if (TryMerge(packet, destination))
+            {
+                continue;
+            }
+
+            if (destination.Count == destination.Capacity)
+            {
+                break;
+            }
+
+            Open(packet, destination);
+        }
+
+        Finish(destination);
+        return index;
+    }
+
+    private static bool SameFlowHeaders(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int networkOffset, int tcp, bool ipv4)
+    {
+        // Link header, then the IP fields that must be equal, then ports, ack, data offset, window, options.
+        if (!a[..networkOffset].SequenceEqual(b[..networkOffset]))
+        {
+            return false;
+        }
+
+        var ipA = a[networkOffset..tcp];
+        var ipB = b[networkOffset..tcp];
+        if (ipv4)
+        {
+            if (!ipA[..2].SequenceEqual(ipB[..2]) || !ipA.Slice(6, 4).SequenceEqual(ipB.Slice(6, 4)) || !ipA[12..].SequenceEqual(ipB[12..]))
+            {
+                return false;
+            }
+        }
+        else if (!ipA[..4].SequenceEqual(ipB[..4]) || !ipA[6..].SequenceEqual(ipB[6..]))
+        {
+            return false;
+        }
+
+        var tcpA = a[tcp..];
+        var tcpB = b[tcp..];
+        var headerLength = (tcpA[12] >> 4) * 4;
+        return tcpA[..4].SequenceEqual(tcpB[..4])
+            && tcpA.Slice(8, 5).SequenceEqual(tcpB.Slice(8, 5))
+            && tcpA.Slice(14, 2).SequenceEqual(tcpB.Slice(14, 2))
+            && tcpA[20..headerLength].SequenceEqual(tcpB[20..headerLength]);
+    }
+
+    private static bool SameFlow(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int networkOffset, int tcp, bool ipv4)
+    {
+        var addresses = ipv4 ? a.Slice(networkOffset + 12, 8) : a.Slice(networkOffset + 8, 32);
+        var other = ipv4 ? b.Slice(networkOffset + 12, 8) : b.Slice(networkOffset + 8, 32);
+        return addresses.SequenceEqual(other) && a.Slice(tcp, 4).SequenceEqual(b.Slice(tcp, 4));
+    }
+
+    /// <summary>Parses a plain TCP packet (after the virtio-net header); false for anything else.</summary>
+    private bool TryParse(ReadOnlySpan<byte> body, out int networkOffset, out int tcp, out int payloadStart, out bool ipv4, out bool mergeable)
+    {
+        tcp = payloadStart = 0;
+        ipv4 = mergeable = false;
+        networkOffset = GsoSegmenter.NetworkOffset(_mode, body);
+        if (networkOffset < 0 || body.Length < networkOffset + Ipv4Packet.MinimumHeaderLength)
+        {
+            return false;
+        }
+
+        var ip = body[networkOffset..];
+        switch (ip[0] >> 4)
+        {
+            case 4:
+                var ihl = (ip[0] & 0x0F) * 4;
+                var fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x3FFF;
+                if (ihl < Ipv4Packet.MinimumHeaderLength || ip[9] != TcpProtocol || fragment != 0 || BinaryPrimitives.ReadUInt16BigEndian(ip[2..]) != ip.Length)
+                {
+                    return false;
+                }
+
+                ipv4 = true;
+                tcp = networkOffset + ihl;
+                break;
+            case 6:
+                if (ip.Length < Ipv6Packet.HeaderLength || ip[6] != TcpProtocol || BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) != ip.Length - Ipv6Packet.HeaderLength)
+                {
+                    return false;
+                }
+
+                tcp = networkOffset + Ipv6Packet.HeaderLength;
+                break;
+            default:
+                return false;
+        }
+
+        if (body.Length < tcp + TcpSegment.MinimumHeaderLength)
+        {
+            return false;
+        }
+
+        var tcpHeaderLength = (body[tcp + 12] >> 4) * 4;
+        payloadStart = tcp + tcpHeaderLength;
+        if (tcpHeaderLength < TcpSegment.MinimumHeaderLength || payloadStart > body.Length)
+        {
+            return false;
+        }
+
+        var flags = body[tcp + 13];
+        mergeable = (flags & ~AllowedFlags) == 0 && (flags & (byte)TcpFlags.Ack) != 0 && payloadStart < body.Length;
+        return true;
+    }
+
+    private static bool IsPlain(ReadOnlySpan<byte> packet) =>
+        packet.Length > VirtioNetHeader.Size
+        && packet[VirtioNetHeader.Field.Flags] == 0
+        && packet[VirtioNetHeader.Field.GsoType] == (byte)VirtioGsoType.None;
+
+    private bool TryMerge(ReadOnlySpan<byte> packet, PacketBatch destination)
+    {
+        if (!IsPlain(packet))
+        {
+            return false;
+        }
+
+        var body = packet[VirtioNetHeader.Size..];
+        if (!TryParse(body, out var networkOffset, out var tcp, out var payloadStart, out var ipv4, out var mergeable))
+        {
+            return false;
+        }
+
+        var low = Math.Max(0, destination.Count - MaxSearch);
+        for (var j = destination.Count - 1; j >= low; j--)
+        {
+            if (!_open[j] || _tcpOffset[j] != VirtioNetHeader.Size + tcp || _ipv4[j] != ipv4)
+            {
+                continue;
+            }
+
+            var target = destination[j][VirtioNetHeader.Size..];
+            if (!SameFlow(target, body, networkOffset, tcp, ipv4))
+            {
+                continue;
+            }
+
+            // The flow's latest packet: merge, or close it so nothing later jumps ahead of this one.
+            var payload = body.Length - payloadStart;
+            var sequence = BinaryPrimitives.ReadUInt32BigEndian(body[(tcp + 4)..]);
+            var total = destination.GetLength(j) + payload;
+            var ipLength = total - VirtioNetHeader.Size - networkOffset - (ipv4 ? 0 : Ipv6Packet.HeaderLength);
+            if (!mergeable
+                || sequence != _nextSequence[j]
+                || payload > _gsoSize[j]
+                || total > destination.MaxPacketSize
+                || ipLength > ushort.MaxValue
+                || !SameFlowHeaders(target, body, networkOffset, tcp, ipv4))
+            {
+                _open[j] = false;
+                return false;
+            }
+
+            body[payloadStart..].CopyTo(destination.GetWritable(j)[destination.GetLength(j)..]);
+            destination.SetLength(j, total);
+            _segments[j]++;
+            _nextSequence[j] = sequence + (uint)payload;
+            var flags = body[tcp + 13];
+            if ((flags & (byte)TcpFlags.Psh) != 0 || payload < _gsoSize[j])
+            {
+                // PSH and a short segment may only end a super packet.
+                destination.GetWritable(j)[VirtioNetHeader.Size + tcp + 13] |= (byte)(flags & (byte)TcpFlags.Psh);
+                _open[j] = false;
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
+    private void Open(ReadOnlySpan<byte> packet, PacketBatch destination)
+    {
+        var slot = destination.Count;
+        packet.CopyTo(destination.GetWritable(slot));
+        destination.SetLength(slot, packet.Length);
+        destination.Count = slot + 1;
+        _segments[slot] = 1;
+        _open[slot] = false;
+        if (!IsPlain(packet))
+        {
+            return;
+        }
+
+        var body = packet[VirtioNetHeader.Size..];
+        if (TryParse(body, out _, out var tcp, out var payloadStart, out var ipv4, out var mergeable) && mergeable && (body[tcp + 13] & (byte)TcpFlags.Psh) == 0)
+        {
+            _open[slot] = true;
+            _ipv4[slot] = ipv4;
+            _tcpOffset[slot] = VirtioNetHeader.Size + tcp;
+            _gsoSize[slot] = body.Length - payloadStart;
+            _nextSequence[slot] = BinaryPrimitives.ReadUInt32BigEndian(body[(tcp + 4)..]) + (uint)(body.Length - payloadStart);
+        }
+    }
+
+    /// <summary>Gives every merged packet its lengths, IPv4 header checksum, pseudo-header checksum and virtio-net header.</summary>
+    private void Finish(PacketBatch destination)
+    {
+        for (var j = 0; j < destination.Count; j++)
+        {
+            if (_segments[j] < 2)
+            {
+                continue;
+            }
+
+            var packet = destination[j];
+            var body = packet[VirtioNetHeader.Size..];
+            var tcp = _tcpOffset[j] - VirtioNetHeader.Size;
+            var networkOffset = GsoSegmenter.NetworkOffset(_mode, body);
+            var ip = body[networkOffset..];
+            var tcpLength = body.Length - tcp;
+            ulong pseudo;
+            if (_ipv4[j])
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)ip.Length);
+                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
+                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..(tcp - networkOffset)]));
+                pseudo = InternetChecksum.Add(InternetChecksum.Add(0, ip.Slice(12, 8)), (uint)tcpLength) + TcpProtocol;
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(ip.Length - Ipv6Packet.HeaderLength));
+                pseudo = InternetChecksum.Add(InternetChecksum.Add(0, ip.Slice(8, 32)), (uint)tcpLength) + TcpProtocol;
+            }
+
+            // A partial checksum: the field holds the pseudo-header sum, the kernel adds the rest.
+            BinaryPrimitives.WriteUInt16BigEndian(body[(tcp + 16)..], InternetChecksum.Fold(pseudo));
+            var tcpHeaderLength = (body[tcp + 12] >> 4) * 4;
+            new VirtioNetHeader(
+                VirtioNetHeaderFlags.NeedsChecksum,
+                _ipv4[j] ? VirtioGsoType.TcpV4 : VirtioGsoType.TcpV6,
+                (ushort)(tcp + tcpHeaderLength),
+                (ushort)_gsoSize[j],
+                (ushort)tcp,
+                16).Write(packet);
+        }
+    }
+}
