@@ -57,7 +57,7 @@ internal static class CliApp
         if (Console.IsOutputRedirected)
         {
             // Logs and pipes: no wrapping at an imaginary 80-column terminal.
-            Spectre.Console.AnsiConsole.Profile.Width = 250;
+            Spectre.Console.AnsiConsole.Profile.Width = 4096;
         }
 
         var parse = BuildRoot().Parse(args);
