@@ -48,6 +48,16 @@ public sealed class UdpSocketTransport : IUdpTransport
         }
     }
 
+    /// <summary>Marks every datagram sent with <paramref name="mark"/> (SO_MARK, for policy routing; 0: none). Needs CAP_NET_ADMIN.</summary>
+    public void SetFirewallMark(uint mark)
+    {
+        const int SolSocket = 1;
+        const int SoMark = 36;
+        Span<byte> value = stackalloc byte[sizeof(uint)];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(value, mark);
+        _socket.SetRawSocketOption(SolSocket, SoMark, value);
+    }
+
     /// <inheritdoc/>
     public SocketAddress CreateAddress() => new(_socket.AddressFamily);
 

@@ -125,6 +125,40 @@ public sealed class WireGuardDevice : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Changes a live peer in place (its session survives): preshared key, endpoint when given,
+    /// persistent keepalive, and its allowed IPs become exactly <paramref name="allowedIps"/>.
+    /// </summary>
+    internal void ReconfigurePeer(WireGuardPeer peer, WireGuardKey presharedKey, IPEndPoint? endpoint, TimeSpan persistentKeepalive, IReadOnlyList<IPNetwork> allowedIps)
+    {
+        lock (_handshakeLock)
+        {
+            peer.Handshake.SetPresharedKey(presharedKey);
+        }
+
+        lock (_configLock)
+        {
+            _allowedIps.RemoveByPeer(peer);
+            foreach (var network in allowedIps)
+            {
+                _allowedIps.Insert(network.BaseAddress, network.PrefixLength, peer);
+            }
+        }
+
+        if (endpoint is not null)
+        {
+            peer.UpdateEndpoint(_udp.ToSocketAddress(endpoint));
+        }
+
+        var wasOff = peer.Timers.PersistentKeepaliveInterval == TimeSpan.Zero;
+        peer.Timers.PersistentKeepaliveInterval = persistentKeepalive;
+        if (wasOff && persistentKeepalive > TimeSpan.Zero && _tunLoop is not null && peer.EndpointAddress is not null)
+        {
+            // Like wireguard-go: turning the keepalive on sends one now, so a NAT mapping opens at once.
+            SendKeepalive(peer);
+        }
+    }
+
     /// <summary>The configured peers.</summary>
     public IReadOnlyList<WireGuardPeer> GetPeers()
     {

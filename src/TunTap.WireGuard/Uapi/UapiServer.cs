@@ -1,0 +1,228 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace TunTap.WireGuard.Uapi;
+
+/// <summary>
+/// The wireguard-go compatible control socket: a Unix stream socket at
+/// <c>/var/run/wireguard/NAME.sock</c> (directory 0755, socket 0600) where <c>wg</c> sends
+/// <c>get=1</c> and <c>set=1</c> requests. A stale socket left by a dead process is replaced; one
+/// a live process answers on is not. Disposing stops serving and removes the socket file.
+/// </summary>
+public sealed class UapiServer : IAsyncDisposable
+{
+    /// <summary>Where wg looks for userspace implementations' sockets.</summary>
+    public const string DefaultDirectory = "/var/run/wireguard";
+
+    private const int MaxLineLength = 4096;
+    private const int MaxRequestLines = 1 << 16;
+
+    private readonly Socket _listener;
+    private readonly WireGuardInterface _interface;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+    private int _disposed;
+
+    private UapiServer(Socket listener, string path, WireGuardInterface wireGuardInterface)
+    {
+        _listener = listener;
+        SocketPath = path;
+        _interface = wireGuardInterface;
+        _acceptLoop = Task.Run(RoutineAcceptAsync);
+    }
+
+    /// <summary>The socket's path.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>The path of interface <paramref name="name"/>'s socket.</summary>
+    public static string GetSocketPath(string name, string directory = DefaultDirectory) => Path.Combine(directory, name + ".sock");
+
+    /// <summary>Creates the socket for <paramref name="wireGuardInterface"/> and starts answering.</summary>
+    /// <exception cref="TunTapException">Another live process owns the socket.</exception>
+    public static UapiServer Listen(WireGuardInterface wireGuardInterface, string directory = DefaultDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(wireGuardInterface);
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("UAPI sockets need Unix file modes");
+        }
+
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        var path = GetSocketPath(wireGuardInterface.Name, directory);
+        if (File.Exists(path))
+        {
+            if (IsAnswering(path))
+            {
+                throw new TunTapException($"{path} is in use by another process", $"stop the process serving {wireGuardInterface.Name}, or choose another interface name");
+            }
+
+            File.Delete(path);
+        }
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(16);
+            return new UapiServer(listener, path, wireGuardInterface);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Answers one connection's requests until it closes (exposed for tests over a socket pair or stream).</summary>
+    public async Task ServeAsync(Stream connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var reader = new StreamReader(connection, Encoding.UTF8, false, 4096, leaveOpen: true);
+        var writer = new StreamWriter(connection, new UTF8Encoding(false), 4096, leaveOpen: true) { NewLine = "\n" };
+        await using (writer.ConfigureAwait(false))
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var operation = await ReadLineAsync(reader, cancellationToken).ConfigureAwait(false);
+                string reply;
+                switch (operation)
+                {
+                    case "get=1":
+                        var end = await ReadLineAsync(reader, cancellationToken).ConfigureAwait(false);
+                        reply = end is null ? "" : end.Length == 0 ? _interface.GetConfiguration() + "errno=0\n\n" : $"errno={UapiErrno.Invalid}\n\n";
+                        break;
+                    case "set=1":
+                        var lines = await ReadRequestAsync(reader, cancellationToken).ConfigureAwait(false);
+                        if (lines is null)
+                        {
+                            return;
+                        }
+
+                        var errno = UapiParser.TryParseSet(lines, out var request);
+                        if (request is not null)
+                        {
+                            errno = await _interface.ApplyAsync(request).ConfigureAwait(false);
+                        }
+
+                        reply = $"errno={errno}\n\n";
+                        break;
+                    default:
+                        // Unknown operation or end of stream: wireguard-go closes the connection.
+                        return;
+                }
+
+                if (reply.Length == 0)
+                {
+                    return;
+                }
+
+                await writer.WriteAsync(reply.AsMemory(), cancellationToken).ConfigureAwait(false);
+                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Stops answering and removes the socket file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        try
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+        }
+
+        try
+        {
+            File.Delete(SocketPath);
+        }
+        catch (IOException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private static bool IsAnswering(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        return line is { Length: > MaxLineLength } ? null : line;
+    }
+
+    // The lines up to the empty line that ends a set request; null when the stream ends first or it is absurdly long.
+    private static async Task<List<string>?> ReadRequestAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        var lines = new List<string>();
+        while (lines.Count < MaxRequestLines)
+        {
+            var line = await ReadLineAsync(reader, cancellationToken).ConfigureAwait(false);
+            if (line is null)
+            {
+                return null;
+            }
+
+            if (line.Length == 0)
+            {
+                return lines;
+            }
+
+            lines.Add(line);
+        }
+
+        return null;
+    }
+
+    private async Task RoutineAcceptAsync()
+    {
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket connection;
+            try
+            {
+                connection = await _listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                await using var stream = new NetworkStream(connection, ownsSocket: true);
+                try
+                {
+                    await ServeAsync(stream, token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+                {
+                    // The client went away; nothing to answer.
+                }
+            }, token);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using System.Net;
+
+namespace TunTap.WireGuard;
+
+/// <summary>Settings of a <see cref="WireGuardInterface"/> that UAPI does not change.</summary>
+public sealed class WireGuardInterfaceOptions
+{
+    /// <summary>The tunnel MTU.</summary>
+    public int Mtu { get; init; } = 1420;
+
+    /// <summary>Clock for timers and handshake times.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Binds the UDP transport to a port (0: any free port); the default is a dual-stack socket on every address.</summary>
+    public Func<int, IUdpTransport> BindTransport { get; init; } = port => UdpSocketTransport.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+}
