@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using TunTap.Devices;
+using TunTap.TestKit;
+using TunTap.WireGuard;
+using TunTap.WireGuard.Uapi;
+
+namespace TunTap.Tests.WireGuard;
+
+public sealed class UapiServerTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"tt-uapi-{Guid.NewGuid():N}");
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static async Task<string> ExchangeAsync(string path, string request)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        await socket.SendAsync(Encoding.UTF8.GetBytes(request));
+        socket.Shutdown(SocketShutdown.Send);
+        var reply = new StringBuilder();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+        {
+            reply.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+
+        return reply.ToString();
+    }
+
+    [Fact]
+    public async Task Socket_answers_get_and_set_and_is_removed_on_dispose()
+    {
+        await using var tun = new ChannelTun("wgs", DeviceMode.Tun);
+        await using var wg = new WireGuardInterface(tun, new WireGuardInterfaceOptions { BindTransport = port => UdpSocketTransport.Bind(new IPEndPoint(IPAddress.Loopback, port)) });
+        await wg.StartAsync();
+        var server = UapiServer.Listen(wg, _directory);
+        var path = Path.Combine(_directory, "wgs.sock");
+        Assert.Equal(path, server.SocketPath);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+
+        var key = WireGuardKey.GeneratePrivateKey();
+        Assert.Equal("errno=0\n\n", await ExchangeAsync(path, $"set=1\nprivate_key={key.ToHex()}\n\n"));
+        Assert.Equal($"private_key={key.ToHex()}\nlisten_port={wg.ListenPort}\nerrno=0\n\n", await ExchangeAsync(path, "get=1\n\n"));
+
+        // Two requests on one connection, the second failing; garbage operations close the connection.
+        Assert.Equal("errno=-22\n\nerrno=-71\n\n", await ExchangeAsync(path, "set=1\nbogus=1\n\nset=1\nnoequals\n\n"));
+        Assert.Equal("errno=-22\n\n", await ExchangeAsync(path, "get=1\nx\n"));
+        Assert.Equal("", await ExchangeAsync(path, "hello\n\n"));
+
+        await server.DisposeAsync();
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task A_stale_socket_is_replaced_and_a_live_one_is_refused()
+    {
+        Directory.CreateDirectory(_directory);
+        var path = Path.Combine(_directory, "wgs.sock");
+        // Bound but not listening: what a crashed daemon leaves behind (connect is refused).
+        using var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        stale.Bind(new UnixDomainSocketEndPoint(path));
+
+        Assert.True(File.Exists(path));
+        await using var tun = new ChannelTun("wgs", DeviceMode.Tun);
+        await using var wg = new WireGuardInterface(tun);
+        await using var server = UapiServer.Listen(wg, _directory);
+        Assert.Equal("errno=0\n\n", await ExchangeAsync(path, "set=1\n\n"));
+
+        await using var other = new WireGuardInterface(tun);
+        var error = Assert.Throws<TunTapException>(() => UapiServer.Listen(other, _directory));
+        Assert.Contains("in use", error.Message, StringComparison.Ordinal);
+    }
+}
