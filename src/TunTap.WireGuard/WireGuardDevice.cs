@@ -213,8 +213,9 @@ public sealed class WireGuardDevice : IAsyncDisposable
                 {
                     await loop.ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or TunTapException or IOException or SocketException)
                 {
+                    // A loop that ended on a device error (e.g. the TUN device was deleted) has nothing left to stop.
                 }
             }
         }
