@@ -656,6 +656,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
 
             await _udp.SendAsync(buffer.AsMemory(0, HandshakeInitiationMessage.Size), endpoint, _stop.Token).ConfigureAwait(false);
             Counters.InitiationSent();
+            peer.AddSent(HandshakeInitiationMessage.Size);
             peer.Timers.OnAnyAuthenticatedPacketTraversal();
             peer.Timers.OnHandshakeInitiated();
         }
@@ -784,9 +785,11 @@ public sealed class WireGuardDevice : IAsyncDisposable
             }
 
             peer.UpdateEndpoint(remote);
+            peer.AddReceived(length);
             peer.Cookies.AddMacs(response.AsSpan(0, HandshakeResponseMessage.Size));
             await _udp.SendAsync(response.AsMemory(0, HandshakeResponseMessage.Size), remote, cancellationToken).ConfigureAwait(false);
             Counters.ResponseSent();
+            peer.AddSent(HandshakeResponseMessage.Size);
             peer.Timers.OnAnyAuthenticatedPacketSent();
             peer.Timers.OnAnyAuthenticatedPacketTraversal();
         }
@@ -841,6 +844,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
         }
 
         peer.UpdateEndpoint(remote);
+        peer.AddReceived(length);
         peer.Timers.OnHandshakeComplete();
         peer.Timers.OnAnyAuthenticatedPacketReceived();
         peer.Timers.OnAnyAuthenticatedPacketTraversal();

@@ -304,6 +304,8 @@ public sealed class WireGuardInterface : IAsyncDisposable
             return;
         }
 
+        // Like wireguard-go: a peer with the interface's own public key is dropped when the key is set.
+        _peers.Remove(_privateKey.DerivePublicKey());
         var device = new WireGuardDevice(_tun, _udp, new WireGuardDeviceOptions
         {
             PrivateKey = _privateKey,

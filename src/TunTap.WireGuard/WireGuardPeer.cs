@@ -47,10 +47,10 @@ public sealed class WireGuardPeer : IDisposable
         }
     }
 
-    /// <summary>Bytes of transport messages received from the peer.</summary>
+    /// <summary>Bytes of WireGuard messages (handshakes and transport data) received from the peer, as wireguard-go counts them.</summary>
     public long ReceivedBytes => Interlocked.Read(ref _receivedBytes);
 
-    /// <summary>Bytes of transport messages sent to the peer.</summary>
+    /// <summary>Bytes of WireGuard messages (handshakes and transport data) sent to the peer, as wireguard-go counts them.</summary>
     public long SentBytes => Interlocked.Read(ref _sentBytes);
 
     internal HandshakeState Handshake { get; }
