@@ -68,6 +68,11 @@ public sealed class WireGuardInterface : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             return await ApplyLockedAsync(request).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is TunTapException or SocketException or ArgumentException or InvalidOperationException)
+        {
+            // Not expected after validation (e.g. binding a free port failed): report it the way wireguard-go reports the unexpected.
+            return UapiErrno.Unknown;
+        }
         finally
         {
             _gate.Release();

@@ -11,6 +11,21 @@ public sealed class WireGuardInterfaceOptions
     /// <summary>Clock for timers and handshake times.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    /// <summary>Binds the UDP transport to a port (0: any free port); the default is a dual-stack socket on every address.</summary>
-    public Func<int, IUdpTransport> BindTransport { get; init; } = port => UdpSocketTransport.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+    /// <summary>
+    /// Binds the UDP transport to a port (0: any free port); the default is a dual-stack socket on
+    /// every address, or IPv4 only where IPv6 is disabled.
+    /// </summary>
+    public Func<int, IUdpTransport> BindTransport { get; init; } = BindDualStack;
+
+    private static UdpSocketTransport BindDualStack(int port)
+    {
+        try
+        {
+            return UdpSocketTransport.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode is System.Net.Sockets.SocketError.AddressFamilyNotSupported or System.Net.Sockets.SocketError.AddressNotAvailable)
+        {
+            return UdpSocketTransport.Bind(new IPEndPoint(IPAddress.Any, port));
+        }
+    }
 }
