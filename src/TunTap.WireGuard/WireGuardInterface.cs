@@ -173,7 +173,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
             UpdateLiveDevice(_device, changed, removed);
         }
 
-        if ((markChanged || rebound is not null) && _udp is UdpSocketTransport socket && _firewallMark != 0)
+        if ((markChanged || (rebound is not null && _firewallMark != 0)) && _udp is UdpSocketTransport socket)
         {
             try
             {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using CsCheck;
 using TunTap.Devices;
 using TunTap.TestKit;
 using TunTap.WireGuard;
@@ -77,5 +78,29 @@ public sealed class UapiServerTests : IDisposable
         await using var other = new WireGuardInterface(tun);
         var error = Assert.Throws<TunTapException>(() => UapiServer.Listen(other, _directory));
         Assert.Contains("in use", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Garbage_requests_get_only_errno_replies_and_never_throw()
+    {
+        await using var tun = new ChannelTun("wgs", DeviceMode.Tun);
+        await using var wg = new WireGuardInterface(tun, new WireGuardInterfaceOptions { BindTransport = port => UdpSocketTransport.Bind(new IPEndPoint(IPAddress.Loopback, port)) });
+        await wg.StartAsync();
+        var server = UapiServer.Listen(wg, _directory);
+        await using (server)
+        {
+            string[] pieces = ["set=1\n", "get=1\n", "\n", "private_key=", "listen_port=0\n", "public_key=", "remove=true\n", "allowed_ip=10.0.0.0/8\n", "=", "endpoint=[::1]:1\n", "x"];
+            var chunk = Gen.OneOf(Gen.Int[0, pieces.Length - 1].Select(i => pieces[i]), Gen.String[0, 20]);
+            chunk.Array[0, 20].Sample(chunks =>
+            {
+                using var stream = new ScriptedStream(Encoding.UTF8.GetBytes(string.Concat(chunks)));
+                server.ServeAsync(stream, CancellationToken.None).GetAwaiter().GetResult();
+                var reply = Encoding.UTF8.GetString(stream.Output.ToArray());
+                foreach (var block in reply.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+                {
+                    Assert.Matches(@"(^|\n)errno=(0|-22|-71|-98|-55)$", block);
+                }
+            }, iter: 2_000);
+        }
     }
 }
