@@ -33,9 +33,10 @@ public sealed class WgUapiInteropTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Wg_configures_tuntap_wg_which_pings_its_peer_over_ipv4_and_ipv6(bool peerIsWireGuardGo)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public async Task Wg_configures_tuntap_wg_which_pings_its_peer_over_ipv4_and_ipv6(bool peerIsWireGuardGo, bool ipv6Underlay)
     {
         Requires.Root();
         Requires.Tool("wg");
@@ -47,6 +48,9 @@ public sealed class WgUapiInteropTests
         await using var scope = await NetnsScope.CreateAsync("wg", 2);
         var (a, b) = (scope.Names[0], scope.Names[1]);
         await scope.ConnectAsync(a, "192.168.77.1/24", b, "192.168.77.2/24");
+        (await NetnsScope.ExecAsync(a, "ip", "addr", "add", "fd00:77::1/64", "dev", "veth0", "nodad")).EnsureSuccess();
+        (await NetnsScope.ExecAsync(b, "ip", "addr", "add", "fd00:77::2/64", "dev", "veth1", "nodad")).EnsureSuccess();
+        var (ourUnderlay, theirUnderlay) = ipv6Underlay ? ("[fd00:77::1]", "[fd00:77::2]") : ("192.168.77.1", "192.168.77.2");
         var (ours, theirs) = (scope.NewName(), scope.NewName());
         var ourKey = WireGuardKey.GeneratePrivateKey();
         var theirKey = WireGuardKey.GeneratePrivateKey();
@@ -68,8 +72,8 @@ public sealed class WgUapiInteropTests
             Assert.Contains("mtu 1420", link.StandardOutput, StringComparison.Ordinal);
             Assert.DoesNotContain(",UP", link.StandardOutput, StringComparison.Ordinal);
 
-            await ConfigureAsync(a, ours, ourKeyFile, 51820, theirKey.DerivePublicKey(), "10.9.0.2/32,fd00:9::2/128", "192.168.77.2:51821", "10.9.0.1/24", "fd00:9::1/64");
-            await ConfigureAsync(b, theirs, theirKeyFile, 51821, ourKey.DerivePublicKey(), "10.9.0.1/32,fd00:9::1/128", "192.168.77.1:51820", "10.9.0.2/24", "fd00:9::2/64");
+            await ConfigureAsync(a, ours, ourKeyFile, 51820, theirKey.DerivePublicKey(), "10.9.0.2/32,fd00:9::2/128", $"{theirUnderlay}:51821", "10.9.0.1/24", "fd00:9::1/64");
+            await ConfigureAsync(b, theirs, theirKeyFile, 51821, ourKey.DerivePublicKey(), "10.9.0.1/32,fd00:9::1/128", $"{ourUnderlay}:51820", "10.9.0.2/24", "fd00:9::2/64");
 
             var ping4 = await NetnsScope.ExecAsync(a, "ping", "-c", "3", "-W", "3", "10.9.0.2");
             Assert.True(ping4.ExitCode == 0, $"{ping4.StandardOutput}\n{ping4.StandardError}\n{ourProcess.Describe()}\n{theirProcess.Describe()}");
@@ -86,7 +90,7 @@ public sealed class WgUapiInteropTests
             var dump = (await WgAsync(a, "show", ours, "dump")).EnsureSuccess().StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             var peer = dump[1].Split('\t');
             Assert.Equal(theirKey.DerivePublicKey().ToBase64(), peer[0]);
-            Assert.Equal("192.168.77.2:51821", peer[2]);
+            Assert.Equal($"{theirUnderlay}:51821", peer[2]);
             Assert.Equal("10.9.0.2/32,fd00:9::2/128", peer[3]);
             var handshake = long.Parse(peer[4], CultureInfo.InvariantCulture);
             Assert.InRange(handshake, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
