@@ -29,7 +29,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
     private const int HeaderRoom = TransportDataMessage.HeaderSize;
 
     private readonly ITunDevice _tun;
-    private readonly IUdpTransport _udp;
+    private IUdpTransport _udp;
     private readonly WireGuardDeviceOptions _options;
     private readonly NoiseIdentity _identity;
     private readonly CookieChecker _cookieChecker;
@@ -45,6 +45,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
     private readonly Random _seeds;
     private Task? _tunLoop;
     private Task? _udpLoop;
+    private CancellationTokenSource? _udpStop;
     private long _loadWindowStart;
     private int _handshakesInWindow;
     private int _disposed;
@@ -159,6 +160,49 @@ public sealed class WireGuardDevice : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Moves to another UDP transport (a new listen port) keeping peers and sessions, as wireguard-go
+    /// does: the receive loop restarts on <paramref name="udp"/>; the caller disposes the old one.
+    /// </summary>
+    internal async Task ReplaceTransportAsync(IUdpTransport udp)
+    {
+        ArgumentNullException.ThrowIfNull(udp);
+        if (_udpLoop is not null)
+        {
+            await _udpStop!.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await _udpLoop.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+            }
+
+            _udpStop.Dispose();
+        }
+
+        Volatile.Write(ref _udp, udp);
+        foreach (var peer in GetPeers())
+        {
+            if (peer.Endpoint is { } endpoint)
+            {
+                peer.UpdateEndpoint(udp.ToSocketAddress(endpoint));
+            }
+        }
+
+        if (_udpLoop is not null)
+        {
+            StartReceiveLoop();
+        }
+    }
+
+    private void StartReceiveLoop()
+    {
+        _udpStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        var token = _udpStop.Token;
+        _udpLoop = Task.Run(() => RoutineReceiveIncomingAsync(token));
+    }
+
     /// <summary>The configured peers.</summary>
     public IReadOnlyList<WireGuardPeer> GetPeers()
     {
@@ -186,7 +230,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
         }
 
         _tunLoop = Task.Run(() => RoutineReadFromTunAsync(_stop.Token));
-        _udpLoop = Task.Run(() => RoutineReceiveIncomingAsync(_stop.Token));
+        StartReceiveLoop();
     }
 
     /// <summary>Starts a handshake with <paramref name="peer"/> now (normally traffic or timers do).</summary>
@@ -227,6 +271,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
             DropStaged(peer);
         }
 
+        _udpStop?.Dispose();
         _stop.Dispose();
     }
 
@@ -405,8 +450,9 @@ public sealed class WireGuardDevice : IAsyncDisposable
         {
             await _udp.SendAsync(buffer.AsMemory(0, datagram), endpoint!, cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException || (e is ObjectDisposedException && Volatile.Read(ref _disposed) == 0))
         {
+            // A transport replaced under a send (listen port change) drops that one packet.
             Counters.DropOther();
             return true;
         }

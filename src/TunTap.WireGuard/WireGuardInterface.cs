@@ -11,8 +11,8 @@ namespace TunTap.WireGuard;
 /// A WireGuard interface configured the way <c>wg</c> configures wireguard-go: it starts with no
 /// keys and no peers, and UAPI requests (<see cref="ApplyAsync"/>, <see cref="GetConfiguration"/>)
 /// change and read it. It holds the configuration and runs a <see cref="WireGuardDevice"/> for it
-/// once there is a private key. Peer changes are made to the live device (sessions survive); a new
-/// private key or listen port replaces the device (sessions and counters start over).
+/// once there is a private key. Peer changes and a new listen port are made to the live device
+/// (sessions survive); a new private key replaces the device (sessions and counters start over).
 /// </summary>
 public sealed class WireGuardInterface : IAsyncDisposable
 {
@@ -164,12 +164,24 @@ public sealed class WireGuardInterface : IAsyncDisposable
             ApplyPeerChange(change, changed, removed);
         }
 
-        if (rebound is not null || keyChanged || _device is null)
+        if (keyChanged || _device is null)
         {
             await RebuildAsync(rebound).ConfigureAwait(false);
         }
         else
         {
+            if (rebound is not null)
+            {
+                // A new port keeps the sessions, as in wireguard-go.
+                var old = _udp;
+                await _device.ReplaceTransportAsync(rebound).ConfigureAwait(false);
+                _udp = rebound;
+                if (old is not null)
+                {
+                    await old.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             UpdateLiveDevice(_device, changed, removed);
         }
 

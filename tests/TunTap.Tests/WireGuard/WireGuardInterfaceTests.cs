@@ -151,4 +151,35 @@ public sealed class WireGuardInterfaceTests
         Assert.True(long.Parse(fields["rx_bytes"][0], System.Globalization.CultureInfo.InvariantCulture) >= 148);
         Assert.Equal([$"127.0.0.1:{a.ListenPort}"], fields["endpoint"]);
     }
+
+    [Fact]
+    public async Task A_new_listen_port_keeps_the_session()
+    {
+        await using var tunA = new ChannelTun("wga", DeviceMode.Tun);
+        await using var tunB = new ChannelTun("wgb", DeviceMode.Tun);
+        await using var a = new WireGuardInterface(tunA, Loopback);
+        await using var b = new WireGuardInterface(tunB, Loopback);
+        await a.StartAsync();
+        await b.StartAsync();
+        var keyA = WireGuardKey.GeneratePrivateKey();
+        var keyB = WireGuardKey.GeneratePrivateKey();
+        Assert.Equal(0, await SetAsync(a, $"private_key={keyA.ToHex()}", $"public_key={keyB.DerivePublicKey().ToHex()}",
+            $"endpoint=127.0.0.1:{b.ListenPort}", "allowed_ip=10.0.0.2/32"));
+        Assert.Equal(0, await SetAsync(b, $"private_key={keyB.ToHex()}", $"public_key={keyA.DerivePublicKey().ToHex()}", "allowed_ip=10.0.0.1/32"));
+        tunA.Inject(DevicePair.Ipv4("10.0.0.1", "10.0.0.2", 10));
+        await tunB.ReadWrittenAsync(DevicePair.Patience);
+        var device = a.Device;
+        var oldPort = a.ListenPort;
+
+        Assert.Equal(0, await SetAsync(a, "listen_port=0"));
+        Assert.NotEqual(oldPort, a.ListenPort);
+        Assert.Same(device, a.Device);
+        tunA.Inject(DevicePair.Ipv4("10.0.0.1", "10.0.0.2", 20, seed: 7));
+        Assert.Equal(DevicePair.Ipv4("10.0.0.1", "10.0.0.2", 20, seed: 7), await tunB.ReadWrittenAsync(DevicePair.Patience));
+        tunB.Inject(DevicePair.Ipv4("10.0.0.2", "10.0.0.1", 30));
+        Assert.Equal(DevicePair.Ipv4("10.0.0.2", "10.0.0.1", 30), await tunA.ReadWrittenAsync(DevicePair.Patience));
+        Assert.Equal(1, a.Device!.Counters.HandshakesCompleted);
+        Assert.Equal(1, b.Device!.Counters.HandshakesCompleted);
+        Assert.Equal([$"127.0.0.1:{a.ListenPort}"], Fields(b.GetConfiguration())["endpoint"]);
+    }
 }
