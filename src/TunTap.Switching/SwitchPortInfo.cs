@@ -7,4 +7,5 @@ namespace TunTap.Switching;
 /// <param name="Counters">Its live counters.</param>
 /// <param name="BlockReason">Why loop protection blocked it, or null.</param>
 /// <param name="Failure">Why its I/O stopped (device removed...), or null.</param>
-public sealed record SwitchPortInfo(int Id, string Name, PortVlan Vlan, SwitchPortCounters Counters, string? BlockReason, string? Failure);
+/// <param name="Port">The port itself (for its own counters: see <see cref="IPortCounterSource"/>).</param>
+public sealed record SwitchPortInfo(int Id, string Name, PortVlan Vlan, SwitchPortCounters Counters, string? BlockReason, string? Failure, ISwitchPort Port);

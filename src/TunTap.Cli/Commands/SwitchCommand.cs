@@ -9,7 +9,7 @@ namespace TunTap.Cli.Commands;
 /// <summary><c>tuntap switch run NAME --port SPEC...</c></summary>
 internal static class SwitchCommand
 {
-    public static Command Create() => new("switch", "A virtual Ethernet switch joining TAP devices and QEMU VMs.") { CreateRun() };
+    public static Command Create() => new("switch", "A virtual Ethernet switch joining TAP devices, QEMU VMs and VXLAN tunnels.") { CreateRun() };
 
     private static Command CreateRun()
     {
@@ -54,6 +54,8 @@ internal static class SwitchCommand
             qemu:unix:PATH and qemu:tcp:[ADDR:]PORT listen for a VM started with
               -netdev stream,id=n0,server=off,addr.type=unix,addr.path=PATH
             (4-byte big-endian length before every frame). A VM may disconnect and reconnect.
+            vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT] tunnels frames over VXLAN (RFC 7348,
+            UDP port 4789 by default) to a Linux vxlan device or another switch.
             Append ,vlan=N for an access port or ,trunk=N,N-M[,native=N] for an 802.1Q trunk.
 
             The switch learns MAC addresses per VLAN (aging, per-port and total limits), floods
@@ -162,6 +164,11 @@ internal static class SwitchCommand
             {
                 rows.Add(($"dropped {reason}", count));
             }
+        }
+
+        if (info.Port is IPortCounterSource own)
+        {
+            own.ReadCounters(rows);
         }
     }
 }
