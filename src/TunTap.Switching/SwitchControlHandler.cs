@@ -94,7 +94,7 @@ public sealed class SwitchControlHandler
     {
         if (Find(idOrName) is not { } info)
         {
-            return Error($"switch {SwitchName} has no port '{idOrName}'", "list them with 'tuntap switch port list " + SwitchName + "'");
+            return Error($"no port '{idOrName}'", "list them with 'tuntap switch port list " + SwitchName + "'");
         }
 
         await _runner.RemovePortAsync(info.Id).ConfigureAwait(false);

@@ -59,7 +59,7 @@ public sealed class SwitchControlCommandTests
         Assert.DoesNotContain("tt-cb", (await TuntapCli.RunAsync("switch", "port", "list", name)).StandardOutput, StringComparison.Ordinal);
 
         var again = await TuntapCli.RunAsync("switch", "port", "del", name, "1");
-        TuntapCli.AssertUserError(again, $"switch {name} has no port '1'");
+        TuntapCli.AssertUserError(again, $"switch {name}: no port '1'");
 
         sw.Signal(2);
         Assert.Equal(0, await sw.WaitForExitAsync(TimeSpan.FromSeconds(15)));

@@ -83,8 +83,8 @@ public sealed class SwitchControlTests : IAsyncLifetime
     [InlineData("hello", "unknown request 'hello'")]
     [InlineData("port add eth0", "is not a port spec")]
     [InlineData("port add tap:fail", "cannot create TAP 'fail'")]
-    [InlineData("port del 7", "switch sw has no port '7'")]
-    [InlineData("port del nothing", "switch sw has no port 'nothing'")]
+    [InlineData("port del 7", "no port '7'")]
+    [InlineData("port del nothing", "no port 'nothing'")]
     public async Task Bad_requests_and_failing_ports_are_error_answers(string line, string expected)
     {
         using var answer = JsonDocument.Parse(await _handler.HandleAsync(line));
@@ -113,7 +113,7 @@ public sealed class SwitchControlTests : IAsyncLifetime
             }
 
             var error = await Assert.ThrowsAsync<TunTapException>(() => SwitchControlClient.RequestAsync("sw", new SwitchControlRequest(SwitchControlCommand.PortDel, "9"), path, TestContext.Current.CancellationToken));
-            Assert.Contains("switch sw: switch sw has no port '9'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("switch sw: no port '9'", error.Message, StringComparison.Ordinal);
 
             // Raw garbage: an error line, and the server keeps serving.
             Assert.Contains("\"ok\":false", await RawAsync(path, "\u0001\u0002garbage\n"), StringComparison.Ordinal);
