@@ -11,4 +11,7 @@ public enum SwitchPortKind
 
     /// <summary>A TCP socket QEMU connects to (<c>qemu:tcp:[ADDR:]PORT</c>).</summary>
     QemuTcp,
+
+    /// <summary>A VXLAN tunnel to one remote endpoint (<c>vxlan:REMOTE[:PORT][@NETNS],vni=N</c>).</summary>
+    Vxlan,
 }

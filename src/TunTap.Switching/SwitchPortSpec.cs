@@ -4,14 +4,17 @@ using System.Net;
 namespace TunTap.Switching;
 
 /// <summary>
-/// A port as written on the command line: <c>tap:IFNAME[@NETNS]</c>, <c>qemu:unix:PATH</c> or
-/// <c>qemu:tcp:[ADDR:]PORT</c>, optionally followed by <c>,vlan=N</c> (access port),
+/// A port as written on the command line: <c>tap:IFNAME[@NETNS]</c>, <c>qemu:unix:PATH</c>,
+/// <c>qemu:tcp:[ADDR:]PORT</c> or <c>vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT]</c>,
+/// optionally followed by <c>,vlan=N</c> (access port),
 /// <c>,trunk=N[,N|N-M...][,native=N]</c> (trunk) and <c>,mac-limit=N</c>.
 /// </summary>
 public sealed record SwitchPortSpec
 {
     /// <summary>The forms, for error messages and help.</summary>
-    public const string AllowedForms = "tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT; options after the spec: ,vlan=N | ,trunk=N[,N|N-M...][,native=N] and ,mac-limit=N";
+    public const string AllowedForms = "tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT, vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT]; options after the spec: ,vlan=N | ,trunk=N[,N|N-M...][,native=N] and ,mac-limit=N";
+
+    private const string OptionForms = "vlan=N, trunk=N[,N|N-M...], native=N, mac-limit=N (vxlan: also vni=N, local=ADDR:PORT)";
 
     /// <summary>The kind of port.</summary>
     public required SwitchPortKind Kind { get; init; }
@@ -22,14 +25,20 @@ public sealed record SwitchPortSpec
     /// <summary>For <see cref="SwitchPortKind.Tap"/>: the interface name.</summary>
     public string? InterfaceName { get; init; }
 
-    /// <summary>For <see cref="SwitchPortKind.Tap"/>: the namespace to create it in, or null.</summary>
+    /// <summary>For <see cref="SwitchPortKind.Tap"/> and <see cref="SwitchPortKind.Vxlan"/>: the namespace to create the device or socket in, or null.</summary>
     public string? Netns { get; init; }
 
     /// <summary>For <see cref="SwitchPortKind.QemuUnix"/>: the socket path.</summary>
     public string? Path { get; init; }
 
-    /// <summary>For <see cref="SwitchPortKind.QemuTcp"/>: where to listen.</summary>
+    /// <summary>For <see cref="SwitchPortKind.QemuTcp"/>: where to listen; for <see cref="SwitchPortKind.Vxlan"/>: the remote endpoint.</summary>
     public IPEndPoint? Endpoint { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.Vxlan"/>: the VXLAN Network Identifier.</summary>
+    public uint Vni { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.Vxlan"/>: the local UDP address (null: any address, port 4789).</summary>
+    public IPEndPoint? Local { get; init; }
 
     /// <summary>The VLAN configuration (access VLAN 1 unless given).</summary>
     public PortVlan Vlan { get; init; } = PortVlan.Default;
@@ -55,13 +64,34 @@ public sealed record SwitchPortSpec
             return false;
         }
 
-        if (!TryParseOptions(text, options, out var vlan, out var macLimit, out error))
+        if (!TryParseOptions(text, options, out var vlan, out var macLimit, out var vni, out var local, out error))
         {
             spec = null;
             return false;
         }
 
-        spec = spec with { Vlan = vlan, MacLimit = macLimit };
+        if (spec.Kind == SwitchPortKind.Vxlan && vni is null)
+        {
+            error = $"port '{text}': a vxlan port needs ,vni=N (0-{TunTap.Wire.VxlanHeader.MaxVni})";
+            spec = null;
+            return false;
+        }
+
+        if (spec.Kind != SwitchPortKind.Vxlan && (vni is not null || local is not null))
+        {
+            error = $"port '{text}': vni= and local= belong to vxlan: ports";
+            spec = null;
+            return false;
+        }
+
+        if (local is not null && local.AddressFamily != spec.Endpoint!.AddressFamily)
+        {
+            error = $"port '{text}': local={local} and the remote {spec.Endpoint} are of different address families";
+            spec = null;
+            return false;
+        }
+
+        spec = spec with { Vlan = vlan, MacLimit = macLimit, Vni = vni ?? 0, Local = local };
         return true;
     }
 
@@ -71,6 +101,7 @@ public sealed record SwitchPortSpec
     {
         SwitchPortKind.Tap => TapPort.Create(InterfaceName!, Netns),
         SwitchPortKind.QemuUnix => QemuStreamPort.ListenUnix(Path!, maxFrameSize, log: log),
+        SwitchPortKind.Vxlan => VxlanPort.Open(Endpoint!, Vni, Local, Netns, maxFrameSize),
         _ => QemuStreamPort.ListenTcp(Endpoint!, maxFrameSize, log: log),
     };
 
@@ -126,8 +157,60 @@ public sealed record SwitchPortSpec
             return true;
         }
 
+        if (head.StartsWith("vxlan:", StringComparison.Ordinal))
+        {
+            var rest = head["vxlan:".Length..];
+            var at = rest.LastIndexOf('@');
+            var netns = at < 0 ? null : rest[(at + 1)..];
+            var remote = at < 0 ? rest : rest[..at];
+            if (netns is { Length: 0 } || !TryParseRemote(remote, out var endpoint))
+            {
+                error = $"port '{text}': '{rest}' is not REMOTE, REMOTE:PORT or [IPV6]:PORT (then @NETNS, if any)";
+                return false;
+            }
+
+            spec = new SwitchPortSpec { Kind = SwitchPortKind.Vxlan, Text = text, Endpoint = endpoint, Netns = netns };
+            return true;
+        }
+
         error = $"port '{text}' is not a port spec; allowed: {AllowedForms}";
         return false;
+    }
+
+    /// <summary>An address with an optional port (default 4789); a bare IPv6 address needs no brackets.</summary>
+    private static bool TryParseRemote(string text, out IPEndPoint endpoint)
+    {
+        if (IsBareAddress(text, out var address))
+        {
+            endpoint = new IPEndPoint(address, TunTap.Wire.VxlanHeader.DefaultPort);
+            return true;
+        }
+
+        if (text.StartsWith('[') && text.EndsWith(']') && IPAddress.TryParse(text[1..^1], out address))
+        {
+            endpoint = new IPEndPoint(address, TunTap.Wire.VxlanHeader.DefaultPort);
+            return true;
+        }
+
+        return TryParseListen(text, out endpoint) && !endpoint.Address.Equals(IPAddress.Any) && endpoint.Port != 0;
+    }
+
+    /// <summary>A dotted IPv4 address or an IPv6 address without brackets or port ("1234" is not taken for 0.0.4.210).</summary>
+    private static bool IsBareAddress(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address) =>
+        IPAddress.TryParse(text, out address)
+        && !text.StartsWith('[')
+        && (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 || text.Count(c => c == '.') == 3);
+
+    /// <summary>local=: ADDR:PORT, ADDR (port 4789) or PORT (every address).</summary>
+    private static bool TryParseLocal(string text, out IPEndPoint endpoint)
+    {
+        if (IsBareAddress(text, out var address))
+        {
+            endpoint = new IPEndPoint(address, TunTap.Wire.VxlanHeader.DefaultPort);
+            return true;
+        }
+
+        return TryParseListen(text, out endpoint);
     }
 
     private static bool TryParseListen(string text, out IPEndPoint endpoint)
@@ -142,10 +225,12 @@ public sealed record SwitchPortSpec
         return IPEndPoint.TryParse(text, out endpoint!) && text.Contains(':', StringComparison.Ordinal) && (!text.StartsWith('[') || text.Contains("]:", StringComparison.Ordinal));
     }
 
-    private static bool TryParseOptions(string text, string options, out PortVlan vlan, out int? macLimit, out string error)
+    private static bool TryParseOptions(string text, string options, out PortVlan vlan, out int? macLimit, out uint? vni, out IPEndPoint? local, out string error)
     {
         vlan = PortVlan.Default;
         macLimit = null;
+        vni = null;
+        local = null;
         error = "";
         if (options.Length == 0)
         {
@@ -163,7 +248,7 @@ public sealed record SwitchPortSpec
             var value = equals < 0 ? option : option[(equals + 1)..];
             if (equals < 0 && !inTrunk)
             {
-                error = $"port '{text}': option '{option}' is not KEY=VALUE; allowed: vlan=N, trunk=N[,N|N-M...], native=N, mac-limit=N";
+                error = $"port '{text}': option '{option}' is not KEY=VALUE; allowed: {OptionForms}";
                 return false;
             }
 
@@ -182,6 +267,18 @@ public sealed record SwitchPortSpec
                 case "mac-limit" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit):
                     macLimit = limit;
                     break;
+                case "vni" when uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id <= TunTap.Wire.VxlanHeader.MaxVni:
+                    vni = id;
+                    break;
+                case "local" when TryParseLocal(value, out var endpoint):
+                    local = endpoint;
+                    break;
+                case "vni":
+                    error = $"port '{text}': vni '{value}' is not a VXLAN network id (0-{TunTap.Wire.VxlanHeader.MaxVni})";
+                    return false;
+                case "local":
+                    error = $"port '{text}': local '{value}' is not ADDR:PORT, ADDR or PORT";
+                    return false;
                 case "vlan" or "native" or "trunk" or "":
                     error = $"port '{text}': '{value}' is not a VLAN id or range (1-4094)";
                     return false;
@@ -189,7 +286,7 @@ public sealed record SwitchPortSpec
                     error = $"port '{text}': mac-limit '{value}' is not a number";
                     return false;
                 default:
-                    error = $"port '{text}': unknown option '{key}'; allowed: vlan=N, trunk=N[,N|N-M...], native=N, mac-limit=N";
+                    error = $"port '{text}': unknown option '{key}'; allowed: {OptionForms}";
                     return false;
             }
         }

@@ -85,7 +85,7 @@ public sealed class SwitchRunner : IAsyncDisposable
                 if (runner is not null)
                 {
                     var config = Switch.GetPortConfig(runner.Id);
-                    list.Add(new SwitchPortInfo(runner.Id, config.Name, config.Vlan, Switch.GetCounters(runner.Id), Switch.GetBlockReason(runner.Id), runner.Failure));
+                    list.Add(new SwitchPortInfo(runner.Id, config.Name, config.Vlan, Switch.GetCounters(runner.Id), Switch.GetBlockReason(runner.Id), runner.Failure, runner.Port));
                 }
             }
         }

@@ -9,7 +9,13 @@ namespace TunTap.Cli.Commands;
 /// <summary><c>tuntap switch run NAME --port SPEC...</c></summary>
 internal static class SwitchCommand
 {
-    public static Command Create() => new("switch", "A virtual Ethernet switch joining TAP devices and QEMU VMs.") { CreateRun() };
+    public static Command Create() => new("switch", "A virtual Ethernet switch joining TAP devices, QEMU VMs and VXLAN tunnels.")
+    {
+        CreateRun(),
+        SwitchPortCommand.Create(),
+        SwitchMacCommand.Create(),
+        SwitchStatsCommand.Create(),
+    };
 
     private static Command CreateRun()
     {
@@ -54,12 +60,17 @@ internal static class SwitchCommand
             qemu:unix:PATH and qemu:tcp:[ADDR:]PORT listen for a VM started with
               -netdev stream,id=n0,server=off,addr.type=unix,addr.path=PATH
             (4-byte big-endian length before every frame). A VM may disconnect and reconnect.
+            vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT] tunnels frames over VXLAN (RFC 7348,
+            UDP port 4789 by default) to a Linux vxlan device or another switch.
             Append ,vlan=N for an access port or ,trunk=N,N-M[,native=N] for an 802.1Q trunk.
 
             The switch learns MAC addresses per VLAN (aging, per-port and total limits), floods
             broadcast, multicast and unknown unicast, and blocks a port whose MAC addresses keep
             moving or that floods a broadcast storm (a loop). Live per-port counters until Ctrl-C,
             then a summary; the TAP devices it created are removed.
+
+            While it runs, /run/tuntap/switch-NAME.sock takes 'tuntap switch port add|del|list NAME',
+            'tuntap switch mac NAME' and 'tuntap switch stats NAME'.
 
             Example:
               tuntap switch run sw0 --port tap:sw-a@red --port tap:sw-b@blue --port qemu:unix:/tmp/vm0.sock
@@ -70,6 +81,7 @@ internal static class SwitchCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var switchName = parse.GetRequiredValue(name);
+            SwitchControlServer.ValidateName(switchName);
             var specs = parse.GetRequiredValue(ports);
             if (parse.GetValue(macLimit) < 1 || parse.GetValue(tableSize) < 1)
             {
@@ -101,67 +113,46 @@ internal static class SwitchCommand
             var pcapFile = parse.GetValue(pcap);
             await using var capture = pcapFile is null ? null : CaptureFile.Create(pcapFile.FullName, PcapLinkType.Ethernet);
             var runner = new SwitchRunner(new LearningSwitch(options), new SwitchRunnerOptions { Log = Log }, capture?.Writer);
+            var sets = new SwitchCounterSets(runner);
             await using (runner.ConfigureAwait(false))
             {
-                var created = new List<string>();
-                foreach (var spec in specs)
+                // The control socket first: a second switch of the same name fails before creating anything.
+                var handler = new SwitchControlHandler(switchName, runner, spec => spec.Open(options.MaxFrameSize, Log), Log);
+                var control = SwitchControlServer.Listen(SwitchControlServer.SocketPathFor(switchName), handler, Log);
+                await using (control.ConfigureAwait(false))
                 {
-                    var port = spec.Open(options.MaxFrameSize, Log);
-                    if (port is TapPort { Created: true } tap)
+                    foreach (var spec in specs)
                     {
-                        created.Add(tap.Name);
+                        var port = spec.Open(options.MaxFrameSize, Log);
+                        runner.AddPort(port, spec.ToConfig(port.Name));
                     }
 
-                    runner.AddPort(port, spec.ToConfig(port.Name));
+                    Console.Out.WriteLine($"switch {switchName}: running with {specs.Length} port{(specs.Length == 1 ? "" : "s")}: {string.Join(", ", runner.ListPorts().Select(p => $"{p.Name} ({p.Vlan})"))}; control socket {control.Path}; Ctrl-C stops");
+                    var work = Task.Delay(Timeout.Infinite, shutdown.Token).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                    await LiveCounters.RunAsync(sets, work, TimeSpan.FromSeconds(parse.GetValue(interval)), shutdown.Token).ConfigureAwait(false);
                 }
 
-                var sets = new List<CounterSet>();
-                foreach (var info in runner.ListPorts())
-                {
-                    sets.Add(new CounterSet(info.Name, rows => ReadCounters(info, runner.Switch, rows)));
-                }
+                sets.Freeze();
+            }
 
-                Console.Out.WriteLine($"switch {switchName}: running with {specs.Length} port{(specs.Length == 1 ? "" : "s")}: {string.Join(", ", runner.ListPorts().Select(p => $"{p.Name} ({p.Vlan})"))}; Ctrl-C stops");
-                var work = runner.RunAsync(shutdown.Token);
-                await LiveCounters.RunAsync(sets, work, TimeSpan.FromSeconds(parse.GetValue(interval)), shutdown.Token).ConfigureAwait(false);
+            // The runner has stopped every port: the counters are final.
+            Console.Out.WriteLine($"summary: {LiveCounters.Line(sets)}");
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"macs: {runner.Switch.MacTable.Count} learned"));
+            if (pcapFile is not null)
+            {
+                Console.Out.WriteLine($"capture: {pcapFile.FullName}");
+            }
 
-                Console.Out.WriteLine($"summary: {LiveCounters.Line(sets)}");
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"macs: {runner.Switch.MacTable.Count} learned"));
-                if (pcapFile is not null)
+            foreach (var info in sets.Ports)
+            {
+                if (info.Port is TapPort { Created: true } tap)
                 {
-                    Console.Out.WriteLine($"capture: {pcapFile.FullName}");
-                }
-
-                foreach (var tap in created)
-                {
-                    Console.Out.WriteLine($"{tap}: removed");
+                    Console.Out.WriteLine($"{tap.Name}: removed");
                 }
             }
 
             return 0;
         });
         return command;
-    }
-
-    internal static void ReadCounters(SwitchPortInfo info, LearningSwitch fabric, List<(string, long)> rows)
-    {
-        var counters = info.Counters;
-        rows.Add(("rx-frames", counters.ReceivedFrames));
-        rows.Add(("rx-bytes", counters.ReceivedBytes));
-        rows.Add(("tx-frames", counters.SentFrames));
-        rows.Add(("tx-bytes", counters.SentBytes));
-        rows.Add(("flooded", counters.Flooded));
-        rows.Add(("mac-moves", counters.MacMoves));
-        rows.Add(("macs-not-learned", counters.MacsNotLearned));
-        rows.Add(("blocked", fabric.HasPort(info.Id) && fabric.GetBlockReason(info.Id) is not null ? 1 : 0));
-        rows.Add(("dropped", counters.Dropped));
-        foreach (var reason in Enum.GetValues<SwitchDropReason>())
-        {
-            var count = counters.GetDropped(reason);
-            if (count > 0)
-            {
-                rows.Add(($"dropped {reason}", count));
-            }
-        }
     }
 }

@@ -173,7 +173,7 @@ public sealed partial class SwitchCommandTests
         }
     }
 
-    private static async Task AssertPingAsync(string ns, string target)
+    internal static async Task AssertPingAsync(string ns, string target)
     {
         var ping = await ProcessRunner.RunInAsync(ns, "ping", ["-c", "2", "-i", "0.2", "-W", "2", target], TimeSpan.FromSeconds(30));
         Assert.True(ping.ExitCode == 0, $"ping {target} from {ns} failed:\n{ping.StandardOutput}\n{ping.StandardError}");
@@ -273,7 +273,7 @@ public sealed partial class SwitchCommandTests
     }
 
     /// <summary>Parses <c>summary: PORT: label=value ... | PORT: ...</c> into per-port values.</summary>
-    private static Dictionary<string, Dictionary<string, long>> PortSummaries(string output)
+    internal static Dictionary<string, Dictionary<string, long>> PortSummaries(string output)
     {
         var line = output.Split('\n').LastOrDefault(l => l.StartsWith("summary:", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"no summary line in:\n{output}");

@@ -39,6 +39,47 @@ public sealed class SwitchPortSpecTests
         Assert.Equal((ushort)1, spec.Vlan.UntaggedVlan);
     }
 
+    [Fact]
+    public void Vxlan_specs_give_a_remote_a_vni_and_optionally_a_port_namespace_and_local_address()
+    {
+        var plain = SwitchPortSpec.Parse("vxlan:10.1.0.2,vni=42");
+        Assert.Equal(SwitchPortKind.Vxlan, plain.Kind);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("10.1.0.2"), 4789), plain.Endpoint);
+        Assert.Equal(42u, plain.Vni);
+        Assert.Null(plain.Local);
+        Assert.Null(plain.Netns);
+
+        var full = SwitchPortSpec.Parse("vxlan:10.1.0.2:8472@under,vni=16777215,local=10.1.0.1:9000,vlan=7");
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("10.1.0.2"), 8472), full.Endpoint);
+        Assert.Equal("under", full.Netns);
+        Assert.Equal(16777215u, full.Vni);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("10.1.0.1"), 9000), full.Local);
+        Assert.Equal("access:7", full.Vlan.ToString());
+
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("fd00::2"), 4789), SwitchPortSpec.Parse("vxlan:fd00::2,vni=1").Endpoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("fd00::2"), 4790), SwitchPortSpec.Parse("vxlan:[fd00::2]:4790,vni=1").Endpoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Any, 5555), SwitchPortSpec.Parse("vxlan:10.0.0.1,vni=1,local=5555").Local);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("10.0.0.9"), 4789), SwitchPortSpec.Parse("vxlan:10.0.0.1,vni=1,local=10.0.0.9").Local);
+        Assert.Equal(3u, SwitchPortSpec.Parse("vxlan:10.0.0.1,trunk=10,20,vni=3").Vni);
+    }
+
+    [Theory]
+    [InlineData("vxlan:10.0.0.1", "needs ,vni=N")]
+    [InlineData("vxlan:10.0.0.1,vni=16777216", "is not a VXLAN network id")]
+    [InlineData("vxlan:10.0.0.1,vni=x", "is not a VXLAN network id")]
+    [InlineData("vxlan:host,vni=1", "is not REMOTE, REMOTE:PORT")]
+    [InlineData("vxlan:1234,vni=1", "is not REMOTE, REMOTE:PORT")]
+    [InlineData("vxlan:10.0.0.1@,vni=1", "is not REMOTE, REMOTE:PORT")]
+    [InlineData("vxlan:10.0.0.1:0,vni=1", "is not REMOTE, REMOTE:PORT")]
+    [InlineData("vxlan:10.0.0.1,vni=1,local=nowhere", "is not ADDR:PORT, ADDR or PORT")]
+    [InlineData("vxlan:10.0.0.1,vni=1,local=[::1]:5", "different address families")]
+    [InlineData("tap:a,vni=1", "belong to vxlan: ports")]
+    public void Bad_vxlan_specs_are_errors_that_say_what_is_wrong(string text, string expected)
+    {
+        Assert.False(SwitchPortSpec.TryParse(text, out _, out var error));
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("eth0", "allowed: tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT")]
     [InlineData("tap:", "interface name of 1-15 characters")]

@@ -1,0 +1,20 @@
+namespace TunTap.Switching;
+
+/// <summary>What a <see cref="SwitchControlRequest"/> asks a running switch to do.</summary>
+public enum SwitchControlCommand
+{
+    /// <summary><c>port add SPEC</c>: open a port and add it.</summary>
+    PortAdd,
+
+    /// <summary><c>port del ID|NAME</c>: stop a port and remove it.</summary>
+    PortDel,
+
+    /// <summary><c>port list</c>: the ports with their VLANs and state.</summary>
+    PortList,
+
+    /// <summary><c>mac</c>: the learned MAC addresses.</summary>
+    Mac,
+
+    /// <summary><c>stats</c>: every port's counters.</summary>
+    Stats,
+}

@@ -1,0 +1,269 @@
+using System.Net;
+using System.Net.Sockets;
+using TunTap.Buffers;
+using TunTap.Netlink;
+using TunTap.Wire;
+
+namespace TunTap.Switching;
+
+/// <summary>
+/// A switch port that carries frames over VXLAN (RFC 7348) to one remote endpoint: every frame
+/// leaving the port is sent as one UDP datagram (8-byte VXLAN header with the port's VNI, then the
+/// Ethernet frame without FCS) to the remote; datagrams arriving on the bound UDP socket with the
+/// I flag set and the port's VNI become frames, from any source address (as the Linux driver
+/// takes them). Anything else is counted by <see cref="VxlanDropReason"/> and dropped, never
+/// thrown. Nothing is allocated per datagram.
+/// </summary>
+public sealed class VxlanPort : ISwitchPort, IPortCounterSource
+{
+    private readonly Socket _socket;
+    private readonly SocketAddress _remote;
+    private readonly SocketAddress _from;
+    private readonly byte[] _receiveBuffer = new byte[65536];
+    private readonly byte[] _sendBuffer;
+    private readonly long[] _dropped = new long[Enum.GetValues<VxlanDropReason>().Length];
+    private long _receivedDatagrams;
+    private long _sentDatagrams;
+    private int _disposed;
+
+    /// <summary>A port over <paramref name="socket"/>, a bound UDP socket the port owns from now on.</summary>
+    /// <param name="socket">A bound UDP socket of <paramref name="remote"/>'s address family.</param>
+    /// <param name="remote">Where frames are sent.</param>
+    /// <param name="vni">The VXLAN Network Identifier sent and accepted (0 to <see cref="VxlanHeader.MaxVni"/>).</param>
+    /// <param name="maxFrameSize">The longest frame sent (longer ones are dropped by the switch first).</param>
+    /// <param name="name">A name for counters and logs; by default <c>vxlan:REMOTE,vni=N</c>.</param>
+    public VxlanPort(Socket socket, IPEndPoint remote, uint vni, int maxFrameSize = 1518, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(vni, VxlanHeader.MaxVni);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxFrameSize, EthernetFrame.UntaggedHeaderLength);
+        _socket = socket;
+        Remote = remote;
+        Vni = vni;
+        _remote = remote.Serialize();
+        _from = new SocketAddress(socket.AddressFamily);
+        _sendBuffer = new byte[VxlanHeader.HeaderLength + maxFrameSize + LearningSwitch.MaxEgressGrowth];
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        Name = name ?? $"vxlan:{remote},vni={vni}";
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <summary>Where frames are sent.</summary>
+    public IPEndPoint Remote { get; }
+
+    /// <summary>The UDP address the port receives on (with port 0 asked: the port the kernel picked).</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The VXLAN Network Identifier.</summary>
+    public uint Vni { get; }
+
+    /// <inheritdoc/>
+    public long PeerGeneration => 0;
+
+    /// <summary>Datagrams received (valid or not).</summary>
+    public long ReceivedDatagrams => Interlocked.Read(ref _receivedDatagrams);
+
+    /// <summary>Datagrams sent.</summary>
+    public long SentDatagrams => Interlocked.Read(ref _sentDatagrams);
+
+    /// <summary>Datagrams and frames dropped for any reason.</summary>
+    public long Dropped
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < _dropped.Length; i++)
+            {
+                total += Interlocked.Read(ref _dropped[i]);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Binds a UDP socket (in <paramref name="netns"/> if given) and returns a port sending to <paramref name="remote"/>.</summary>
+    /// <param name="remote">The remote VTEP (its port is usually <see cref="VxlanHeader.DefaultPort"/>).</param>
+    /// <param name="vni">The VXLAN Network Identifier.</param>
+    /// <param name="local">Where to receive; by default every address of the remote's family on port <see cref="VxlanHeader.DefaultPort"/>.</param>
+    /// <param name="netns">The named network namespace whose stack carries the datagrams, or null for the caller's.</param>
+    /// <param name="maxFrameSize">The longest frame sent.</param>
+    /// <exception cref="TunTapException">The address cannot be bound (in use, not local) or the namespace does not exist.</exception>
+    public static VxlanPort Open(IPEndPoint remote, uint vni, IPEndPoint? local = null, string? netns = null, int maxFrameSize = 1518)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        if (vni > VxlanHeader.MaxVni)
+        {
+            throw new TunTapException($"VNI {vni} is out of range", $"allowed: 0-{VxlanHeader.MaxVni}");
+        }
+
+        local ??= new IPEndPoint(remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, VxlanHeader.DefaultPort);
+        if (local.AddressFamily != remote.AddressFamily)
+        {
+            throw new TunTapException($"vxlan local address {local} and remote {remote} are of different families", "use IPv4 or IPv6 for both");
+        }
+
+        Socket Bind()
+        {
+            var socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                socket.Bind(local);
+                return socket;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                    ? "another VXLAN endpoint (a Linux vxlan device?) uses that port; pick another with local=ADDR:PORT"
+                    : "give an address of this host (or of the namespace) with local=ADDR:PORT";
+                throw new TunTapException($"cannot bind UDP {local} for a vxlan port{(netns is null ? "" : $" in namespace '{netns}'")}: {e.Message}", hint, e);
+            }
+        }
+
+        var bound = netns is null ? Bind() : NetworkNamespace.Run(netns, Bind);
+        var name = $"vxlan:{remote}{(netns is null ? "" : "@" + netns)},vni={vni}";
+        return new VxlanPort(bound, remote, vni, maxFrameSize, name);
+    }
+
+    /// <summary>Datagrams or frames dropped for <paramref name="reason"/>.</summary>
+    public long GetDropped(VxlanDropReason reason) =>
+        (uint)reason < (uint)_dropped.Length ? Interlocked.Read(ref _dropped[(int)reason]) : 0;
+
+    /// <inheritdoc/>
+    public async ValueTask<int> ReceiveBatchAsync(PacketBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.Clear();
+        while (true)
+        {
+            int received;
+            try
+            {
+                received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e) when (IsTransient(e))
+            {
+                CountDropped(VxlanDropReason.ReceiveError);
+                continue;
+            }
+
+            Accept(batch, received);
+
+            // Take whatever else is already queued, without waiting.
+            while (batch.Count < batch.Capacity && _socket.Available > 0)
+            {
+                try
+                {
+                    received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _from);
+                }
+                catch (SocketException e) when (IsTransient(e))
+                {
+                    CountDropped(VxlanDropReason.ReceiveError);
+                    continue;
+                }
+
+                Accept(batch, received);
+            }
+
+            if (batch.Count > 0)
+            {
+                return batch.Count;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<int> SendBatchAsync(PacketBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var sent = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var frame = batch[i];
+            if (VxlanHeader.HeaderLength + frame.Length > _sendBuffer.Length)
+            {
+                CountDropped(VxlanDropReason.SendError);
+                continue;
+            }
+
+            VxlanHeader.Write(_sendBuffer, Vni);
+            frame.CopyTo(_sendBuffer.AsSpan(VxlanHeader.HeaderLength));
+            try
+            {
+                _socket.SendTo(_sendBuffer.AsSpan(0, VxlanHeader.HeaderLength + frame.Length), SocketFlags.None, _remote);
+                sent++;
+            }
+            catch (SocketException)
+            {
+                // No route, no neighbour, a full buffer: the frame is lost, as on a wire.
+                CountDropped(VxlanDropReason.SendError);
+            }
+        }
+
+        Interlocked.Add(ref _sentDatagrams, sent);
+        return ValueTask.FromResult(sent);
+    }
+
+    /// <inheritdoc/>
+    public void ReadCounters(ICollection<(string Label, long Value)> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        rows.Add(("vxlan-rx-datagrams", ReceivedDatagrams));
+        rows.Add(("vxlan-tx-datagrams", SentDatagrams));
+        rows.Add(("vxlan-dropped", Dropped));
+        foreach (var reason in Enum.GetValues<VxlanDropReason>())
+        {
+            var count = GetDropped(reason);
+            if (count > 0)
+            {
+                rows.Add(($"vxlan-dropped {reason}", count));
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _socket.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static bool IsTransient(SocketException e) =>
+        e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
+
+    /// <summary>Validates one datagram and copies its frame into the batch (cut to the batch's slot, so an oversized frame reaches the switch as one and is counted there).</summary>
+    private void Accept(PacketBatch batch, int length)
+    {
+        Interlocked.Increment(ref _receivedDatagrams);
+        var datagram = _receiveBuffer.AsSpan(0, length);
+        if (!VxlanHeader.TryCreate(datagram, out var header))
+        {
+            CountDropped(length < VxlanHeader.HeaderLength ? VxlanDropReason.Truncated : VxlanDropReason.NoVniFlag);
+            return;
+        }
+
+        if (header.Vni != Vni)
+        {
+            CountDropped(VxlanDropReason.WrongVni);
+            return;
+        }
+
+        var frame = header.Payload;
+        if (frame.Length < EthernetFrame.UntaggedHeaderLength)
+        {
+            CountDropped(VxlanDropReason.Runt);
+            return;
+        }
+
+        batch.TryAdd(frame[..Math.Min(frame.Length, batch.MaxPacketSize)]);
+    }
+
+    private void CountDropped(VxlanDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+}

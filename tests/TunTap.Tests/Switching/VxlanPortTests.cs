@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using TunTap.Buffers;
+using TunTap.Devices;
+using TunTap.Switching;
+using TunTap.TestKit;
+using TunTap.Wire;
+using static TunTap.Tests.Switching.SwitchFrames;
+
+namespace TunTap.Tests.Switching;
+
+public sealed class VxlanPortTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
+
+    [Fact]
+    public async Task Vxlan_port_sends_each_frame_as_one_datagram_with_the_vni_header()
+    {
+        using var peer = Bound();
+        await using var port = VxlanPort.Open((IPEndPoint)peer.LocalEndPoint!, 42, AnyLoopback);
+        using var batch = new PacketBatch(4, 1600);
+        var first = Frame(MacAddress.Broadcast, Mac(1), totalLength: 60);
+        var second = Frame(Mac(2), Mac(1), totalLength: 1514);
+        batch.TryAdd(first);
+        batch.TryAdd(second);
+
+        Assert.Equal(2, await port.SendBatchAsync(batch, CancellationToken.None));
+        var datagram = await ReceiveAsync(peer);
+        Assert.Equal(new byte[] { 0x08, 0, 0, 0, 0, 0, 42, 0 }, datagram[..8]);
+        Assert.Equal(first, datagram[8..]);
+        Assert.Equal(8 + 1514, (await ReceiveAsync(peer)).Length);
+        Assert.Equal(2, port.SentDatagrams);
+        Assert.NotEqual(0, port.LocalEndPoint.Port);
+    }
+
+    [Fact]
+    public async Task Vxlan_port_drops_garbage_and_other_vnis_with_counted_reasons_and_keeps_receiving()
+    {
+        using var peer = Bound();
+        await using var port = VxlanPort.Open((IPEndPoint)peer.LocalEndPoint!, 42, AnyLoopback);
+        var to = port.LocalEndPoint;
+        var frame = Frame(MacAddress.Broadcast, Mac(1));
+        var random = new Random(7);
+        for (var i = 0; i < 20; i++)
+        {
+            var garbage = new byte[random.Next(0, 100)];
+            random.NextBytes(garbage);
+            garbage.AsSpan(0, Math.Min(1, garbage.Length)).Clear(); // I flag clear (or empty)
+            await peer.SendToAsync(garbage, to);
+        }
+
+        await peer.SendToAsync(new byte[] { 0x08, 0, 0 }, to);                                   // truncated header
+        await peer.SendToAsync(Encapsulate(43, frame), to);                                     // another VNI
+        await peer.SendToAsync(Encapsulate(42, frame.AsSpan(0, 13).ToArray()), to);            // runt frame
+        await peer.SendToAsync(Encapsulate(42, frame), to);                                     // the one to deliver
+
+        using var batch = new PacketBatch(64, 1519);
+        using var cts = new CancellationTokenSource(Timeout);
+        var delivered = new List<byte[]>();
+        while (delivered.Count == 0)
+        {
+            var count = await port.ReceiveBatchAsync(batch, cts.Token);
+            Assert.True(count > 0);
+            for (var i = 0; i < count; i++)
+            {
+                delivered.Add(batch[i].ToArray());
+            }
+        }
+
+        Assert.Equal([frame], delivered);
+        Assert.Equal(24, port.ReceivedDatagrams);
+        Assert.Equal(1, port.GetDropped(VxlanDropReason.WrongVni));
+        Assert.Equal(1, port.GetDropped(VxlanDropReason.Runt));
+        Assert.Equal(20 + 1, port.GetDropped(VxlanDropReason.Truncated) + port.GetDropped(VxlanDropReason.NoVniFlag));
+        Assert.True(port.GetDropped(VxlanDropReason.Truncated) >= 1);
+        Assert.Equal(23, port.Dropped);
+        var rows = new List<(string Label, long Value)>();
+        port.ReadCounters(rows);
+        Assert.Contains(("vxlan-dropped WrongVni", 1L), rows);
+    }
+
+    [Fact]
+    public async Task Two_switches_joined_by_vxlan_ports_carry_frames_end_to_end()
+    {
+        var a = new ChannelTun("a", DeviceMode.Tap);
+        var b = new ChannelTun("b", DeviceMode.Tap);
+        var left = VxlanPort.Open(new IPEndPoint(IPAddress.Loopback, 9), 7, AnyLoopback);
+        var right = VxlanPort.Open(left.LocalEndPoint, 7, AnyLoopback);
+
+        // The left port has to know the right one's port, picked by the kernel: reopen it.
+        var leftPort = left.LocalEndPoint;
+        await left.DisposeAsync();
+        left = VxlanPort.Open(right.LocalEndPoint, 7, leftPort);
+
+        await using var one = new SwitchRunner(new LearningSwitch());
+        await using var two = new SwitchRunner(new LearningSwitch());
+        one.AddPort(new TapPort(a), new SwitchPortConfig { Name = "a" });
+        one.AddPort(left, new SwitchPortConfig { Name = left.Name });
+        two.AddPort(new TapPort(b), new SwitchPortConfig { Name = "b" });
+        two.AddPort(right, new SwitchPortConfig { Name = right.Name });
+
+        var request = Frame(MacAddress.Broadcast, Mac(1), etherType: EtherType.Arp);
+        a.Inject(request);
+        Assert.Equal(request, await b.ReadWrittenAsync(Timeout));
+        var reply = Frame(Mac(1), Mac(2), etherType: EtherType.Arp, totalLength: 1514);
+        b.Inject(reply);
+        Assert.Equal(reply, await a.ReadWrittenAsync(Timeout));
+        Assert.Equal(1, right.SentDatagrams);
+        Assert.Equal(1, left.SentDatagrams);
+    }
+
+    private static byte[] Encapsulate(uint vni, byte[] frame)
+    {
+        var datagram = new byte[VxlanHeader.HeaderLength + frame.Length];
+        VxlanHeader.Write(datagram, vni);
+        frame.CopyTo(datagram, VxlanHeader.HeaderLength);
+        return datagram;
+    }
+
+    private static Socket Bound()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(AnyLoopback);
+        return socket;
+    }
+
+    private static async Task<byte[]> ReceiveAsync(Socket socket)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var buffer = new byte[65536];
+        var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+        return buffer[..n];
+    }
+}
