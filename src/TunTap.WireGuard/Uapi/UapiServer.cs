@@ -60,11 +60,18 @@ public sealed class UapiServer : IAsyncDisposable
             File.Delete(path);
         }
 
+        // Bind in a private (0700) directory, make the socket 0600, then rename it into place: it is
+        // never reachable with looser permissions, whatever the umask.
+        var staging = Directory.CreateDirectory(
+            Path.Combine(directory, $".{wireGuardInterface.Name}-{Guid.NewGuid():N}"),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var stagingPath = Path.Combine(staging.FullName, "uapi.sock");
+            listener.Bind(new UnixDomainSocketEndPoint(stagingPath));
+            File.SetUnixFileMode(stagingPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(stagingPath, path, overwrite: true);
             listener.Listen(16);
             return new UapiServer(listener, path, wireGuardInterface);
         }
@@ -72,6 +79,10 @@ public sealed class UapiServer : IAsyncDisposable
         {
             listener.Dispose();
             throw;
+        }
+        finally
+        {
+            staging.Delete(recursive: true);
         }
     }
 

@@ -103,7 +103,7 @@ public sealed class WgUapiInteropTests
             await File.WriteAllTextAsync(confFile, conf, TestContext.Current.CancellationToken);
             (await WgAsync(a, "setconf", ours, confFile)).EnsureSuccess();
             Assert.Equal(conf, (await WgAsync(a, "showconf", ours)).EnsureSuccess().StandardOutput);
-            var again = await NetnsScope.ExecAsync(a, "ping", "-c", "1", "-W", "3", "10.9.0.2");
+            var again = await NetnsScope.ExecAsync(a, "ping", "-c", "2", "-W", "3", "10.9.0.2");
             Assert.True(again.ExitCode == 0, again.StandardOutput);
 
             // Deleting the device ends the process cleanly and removes its socket.
