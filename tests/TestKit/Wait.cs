@@ -34,4 +34,24 @@ public static class Wait
             await Task.Delay(50).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Like <see cref="UntilAsync(Func{bool}, TimeSpan, Func{string}?)"/> but blocking and without
+    /// allocating while it waits (no timers or tasks), for windows in which a test measures
+    /// process-wide allocations: a slow machine must not make the wait itself show up.
+    /// </summary>
+    public static void Until(Func<bool> condition, TimeSpan timeout, Func<string>? describe = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (!condition())
+        {
+            if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"condition not met within {timeout}. {describe?.Invoke()}");
+            }
+
+            Thread.Sleep(20);
+        }
+    }
 }

@@ -33,7 +33,7 @@ public sealed class EmulatedLinkAllocationTests
             await Task.Delay(200, TestContext.Current.CancellationToken);
             var before = GC.GetTotalAllocatedBytes(precise: true);
             source.Release(Measured);
-            await TestKit.Wait.UntilAsync(() => Handled(link) >= Warmup + Measured, TimeSpan.FromSeconds(60), () => $"handled {Handled(link)}");
+            TestKit.Wait.Until(() => Handled(link) >= Warmup + Measured, TimeSpan.FromSeconds(60), () => $"handled {Handled(link)}");
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             Assert.True(sink.Written > Measured / 2, $"only {sink.Written} packets arrived");
             var perPacket = (double)allocated / Measured;

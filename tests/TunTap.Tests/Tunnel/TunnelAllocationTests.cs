@@ -46,8 +46,8 @@ public sealed class TunnelAllocationTests
             var before = GC.GetTotalAllocatedBytes(precise: true);
             var writtenBefore = sink.Written;
             source.Release(measured);
-            await TestKit.Wait.UntilAsync(() => client.Counters.TxPackets >= warmup + measured, TimeSpan.FromSeconds(60), () => $"sent {client.Counters.TxPackets}");
-            await TestKit.Wait.UntilAsync(() => transport == TunnelTransport.Udp || sink.Written - writtenBefore >= measured, TimeSpan.FromSeconds(60), () => $"written {sink.Written}");
+            TestKit.Wait.Until(() => client.Counters.TxPackets >= warmup + measured, TimeSpan.FromSeconds(60), () => $"sent {client.Counters.TxPackets}");
+            TestKit.Wait.Until(() => transport == TunnelTransport.Udp || sink.Written - writtenBefore >= measured, TimeSpan.FromSeconds(60), () => $"written {sink.Written}");
             Assert.True(sink.Written - writtenBefore > measured / 10, $"only {sink.Written - writtenBefore} packets arrived");
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             var perPacket = (double)allocated / measured;
