@@ -108,6 +108,46 @@ public sealed class VxlanPortTests
         await Wait.UntilAsync(() => right.SentDatagrams == 1 && left.SentDatagrams == 1, Timeout, () => $"{left.SentDatagrams} {right.SentDatagrams}");
     }
 
+    [Fact]
+    public async Task Vxlan_port_sends_and_receives_without_allocating_per_frame()
+    {
+        using var peer = Bound();
+        await using var port = VxlanPort.Open((IPEndPoint)peer.LocalEndPoint!, 42, AnyLoopback);
+        using var batch = new PacketBatch(64, 1519);
+        var datagram = Encapsulate(42, Frame(MacAddress.Broadcast, Mac(1)));
+        var token = TestContext.Current.CancellationToken;
+        for (var round = 0; round < 3; round++)
+        {
+            // Queued datagrams make the receive complete synchronously, on this thread.
+            for (var i = 0; i < 32; i++)
+            {
+                await peer.SendToAsync(datagram, port.LocalEndPoint, token);
+            }
+
+            await Wait.UntilAsync(() => port.QueuedBytes > 0, Timeout);
+            await Task.Delay(20, token);
+            var thread = Environment.CurrentManagedThreadId;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var received = await port.ReceiveBatchAsync(batch, token);
+            var sent = 0;
+            for (var i = 0; i < 32; i++)
+            {
+                sent += await port.SendBatchAsync(batch, token);
+            }
+
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            // Still on the same thread: everything completed synchronously, so the count is complete.
+            Assert.Equal(thread, Environment.CurrentManagedThreadId);
+            Assert.InRange(received, 1, 32);
+            Assert.Equal(32 * received, sent);
+            if (round > 0)
+            {
+                Assert.Equal(0, allocated);
+            }
+        }
+    }
+
     private static byte[] Encapsulate(uint vni, byte[] frame)
     {
         var datagram = new byte[VxlanHeader.HeaderLength + frame.Length];
