@@ -74,7 +74,7 @@ internal static class SwitchCommand
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
 
         var command = new Command("run", """
-            Run a learning Ethernet switch between TAP devices and QEMU VMs until Ctrl-C.
+            Run a learning Ethernet switch between TAP devices, QEMU VMs and VXLAN tunnels until Ctrl-C.
 
             Ports: tap:IFNAME creates a TAP device (tap:IFNAME@NETNS creates it in that namespace);
             qemu:unix:PATH and qemu:tcp:[ADDR:]PORT listen for a VM started with
