@@ -191,6 +191,12 @@ public sealed class SwitchControlServer : IAsyncDisposable
             {
                 _log?.Invoke($"control socket: a client went away or was too slow: {e.Message}");
             }
+#pragma warning disable CA1031 // One failed request must not take the control socket down with it.
+            catch (Exception e) when (!token.IsCancellationRequested && e is not OutOfMemoryException)
+#pragma warning restore CA1031
+            {
+                _log?.Invoke($"control socket: request failed: {e.GetType().Name}: {e.Message}");
+            }
         }
     }
 

@@ -63,6 +63,9 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
     /// <inheritdoc/>
     public long PeerGeneration => 0;
 
+    /// <summary>Bytes waiting in the socket's receive queue (for tests).</summary>
+    internal int QueuedBytes => _socket.Available;
+
     /// <summary>Datagrams received (valid or not).</summary>
     public long ReceivedDatagrams => Interlocked.Read(ref _receivedDatagrams);
 

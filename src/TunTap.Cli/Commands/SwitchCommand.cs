@@ -51,10 +51,30 @@ internal static class SwitchCommand
         var maxFrame = new Option<int>("--max-frame") { Description = "Longest frame switched, in bytes without FCS, one 802.1Q tag included (1518 fits MTU 1500).", DefaultValueFactory = _ => 1518, HelpName = "BYTES" };
         var pcap = CommonOptions.Pcap();
         pcap.Description = "Write every frame the switch receives (all ports) to this pcap file (Ethernet, nanosecond timestamps).";
+        var gateway = new Option<InterfaceAddress[]>("--gateway")
+        {
+            Description = "Answer ARP/NDP and ping (and UDP echo, port 7) for this address, as the segment's gateway would (repeat for IPv4 and IPv6); nothing is routed.",
+            HelpName = "CIDR",
+            AllowMultipleArgumentsPerToken = false,
+            CustomParser = result =>
+            {
+                var list = new InterfaceAddress[result.Tokens.Count];
+                for (var i = 0; i < list.Length; i++)
+                {
+                    if (!InterfaceAddress.TryParse(result.Tokens[i].Value, out list[i]))
+                    {
+                        result.AddError($"--gateway: '{result.Tokens[i].Value}' is not ADDRESS/PREFIX (e.g. 10.0.0.1/24 or fd00::1/64)");
+                    }
+                }
+
+                return list;
+            },
+        };
+        var gatewayVlan = new Option<int>("--gateway-vlan") { Description = "The VLAN the gateway is in.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
 
         var command = new Command("run", """
-            Run a learning Ethernet switch between TAP devices and QEMU VMs until Ctrl-C.
+            Run a learning Ethernet switch between TAP devices, QEMU VMs and VXLAN tunnels until Ctrl-C.
 
             Ports: tap:IFNAME creates a TAP device (tap:IFNAME@NETNS creates it in that namespace);
             qemu:unix:PATH and qemu:tcp:[ADDR:]PORT listen for a VM started with
@@ -76,7 +96,7 @@ internal static class SwitchCommand
               tuntap switch run sw0 --port tap:sw-a@red --port tap:sw-b@blue --port qemu:unix:/tmp/vm0.sock
             """)
         {
-            name, ports, macLimit, tableSize, aging, maxFrame, pcap, interval,
+            name, ports, macLimit, tableSize, aging, maxFrame, gateway, gatewayVlan, pcap, interval,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -91,6 +111,11 @@ internal static class SwitchCommand
             if (parse.GetValue(aging) <= 0)
             {
                 throw new TunTapException($"--aging {parse.GetValue(aging).ToString(CultureInfo.InvariantCulture)} must be more than 0 seconds", "300 is the IEEE 802.1D default");
+            }
+
+            if (parse.GetValue(gatewayVlan) is < PortVlan.MinVlanId or > PortVlan.MaxVlanId)
+            {
+                throw new TunTapException($"--gateway-vlan {parse.GetValue(gatewayVlan)} is not a VLAN id", $"allowed: {PortVlan.MinVlanId}-{PortVlan.MaxVlanId}");
             }
 
             if (parse.GetValue(maxFrame) is < 64 or > 65535)
@@ -125,6 +150,13 @@ internal static class SwitchCommand
                     {
                         var port = spec.Open(options.MaxFrameSize, Log);
                         runner.AddPort(port, spec.ToConfig(port.Name));
+                    }
+
+                    if (parse.GetValue(gateway) is { Length: > 0 } gateways)
+                    {
+                        var gatewayPort = new GatewayPort(gateways, GatewayPort.MacFor(switchName), options.MaxFrameSize);
+                        runner.AddPort(gatewayPort, new SwitchPortConfig { Name = gatewayPort.Name, Vlan = PortVlan.Access((ushort)parse.GetValue(gatewayVlan)) });
+                        Console.Out.WriteLine($"switch {switchName}: gateway {string.Join(", ", gateways)} at {gatewayPort.Mac} in VLAN {parse.GetValue(gatewayVlan)}");
                     }
 
                     Console.Out.WriteLine($"switch {switchName}: running with {specs.Length} port{(specs.Length == 1 ? "" : "s")}: {string.Join(", ", runner.ListPorts().Select(p => $"{p.Name} ({p.Vlan})"))}; control socket {control.Path}; Ctrl-C stops");
