@@ -11,6 +11,7 @@ var targets = new Dictionary<string, ReadOnlySpanAction>(StringComparer.Ordinal)
     ["netlink"] = NetlinkReplyTarget.Fuzz,
     ["tunnel-frame"] = TunnelFrameTarget.Fuzz,
     ["link-spec"] = LinkSpecTarget.Fuzz,
+    ["control-text"] = ControlTextTarget.Fuzz,
 };
 
 if (args.Length == 0 || !targets.TryGetValue(args[0], out var target))
