@@ -19,9 +19,6 @@ internal sealed class TcpPeerLink : PeerLink
     /// <summary>Room to cut one super packet into segments (frame header each) when the peer takes no offloads.</summary>
     private const int SegmentScratchSize = 160 * 1024;
 
-    /// <summary>How long the receive thread waits in one <c>poll</c> before looking at the cancellation token.</summary>
-    private const int ReceivePollMicroseconds = 200_000;
-
     private readonly Socket _socket;
     private readonly TunnelEndpoint _endpoint;
     private readonly TunnelFrameReader _reader;
@@ -31,9 +28,6 @@ internal sealed class TcpPeerLink : PeerLink
     private int _maxPacket;
     private bool _offload;
     private int _closed;
-
-    /// <summary>The thread started for <see cref="ReceiveLoopCoreAsync"/>: only there may a receive block (after an await that went asynchronous the loop goes on in the thread pool, asynchronously).</summary>
-    private int _receiveThreadId;
 
     public TcpPeerLink(Socket socket, TunnelEndpoint endpoint, string description)
         : base(description)
@@ -167,38 +161,8 @@ internal sealed class TcpPeerLink : PeerLink
         }
     }
 
-    /// <summary>
-    /// Moves packets from the socket to the device until the peer closes; returns why it stopped.
-    /// Garbage throws <see cref="TunnelProtocolException"/>. Runs on a thread of its own that
-    /// waits in <c>poll</c> on the socket: each wakeup is then one context switch into this loop,
-    /// where a receive completed through the socket engine thread and a thread-pool worker costs
-    /// two more (the profile at 6 Gbit/s was dominated by those switches).
-    /// </summary>
-    public Task<string> ReceiveLoopAsync(CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(
-            () =>
-            {
-                _receiveThreadId = Environment.CurrentManagedThreadId;
-                Thread.CurrentThread.Name = "tunnel-tcp-rx";
-                return ReceiveLoopCoreAsync(cancellationToken);
-            },
-            cancellationToken,
-            TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
-            TaskScheduler.Default).Unwrap();
-
-    /// <summary>Waits (bounded, so cancellation is seen) until the socket has bytes, then receives them without blocking.</summary>
-    private int ReceiveBlocking(CancellationToken cancellationToken)
-    {
-        while (!_socket.Poll(ReceivePollMicroseconds, SelectMode.SelectRead))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        return _socket.Receive(_reader.GetFreeMemory().Span, SocketFlags.None);
-    }
-
-    private async Task<string> ReceiveLoopCoreAsync(CancellationToken cancellationToken)
+    /// <summary>Moves packets from the socket to the device until the peer closes; returns why it stopped. Garbage throws <see cref="TunnelProtocolException"/>.</summary>
+    public async Task<string> ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         var options = _endpoint.Options;
         using var batch = new PacketBatch(options.DeviceBatchSize, options.DevicePacketSize);
@@ -218,9 +182,7 @@ internal sealed class TcpPeerLink : PeerLink
                 continue;
             }
 
-            var received = Environment.CurrentManagedThreadId == _receiveThreadId
-                ? ReceiveBlocking(cancellationToken)
-                : await _socket.ReceiveAsync(_reader.GetFreeMemory(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            var received = await _socket.ReceiveAsync(_reader.GetFreeMemory(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             if (received == 0)
             {
                 if (_reader.Buffered > 0)
