@@ -14,15 +14,19 @@ public sealed partial class TunnelEndpoint
     /// <summary>SOL_UDP.</summary>
     private const int SolUdp = 17;
 
+    /// <summary>Linux SOL_SOCKET (raw socket options take the kernel's numbers; SocketOptionLevel.Socket is Windows' 0xffff).</summary>
+    private const int SolSocket = 1;
+
+    /// <summary>Linux SO_RCVBUF (capped at net.core.rmem_max; the fallback without CAP_NET_ADMIN).</summary>
+    private const int SoReceiveBuffer = 8;
+
     /// <summary>UDP_GRO: the kernel may hand over several datagrams of one sender in one receive.</summary>
     private const int UdpGro = 104;
 
-    /// <summary>SO_RCVBUFFORCE / SO_SNDBUFFORCE: socket buffers above the rmem_max/wmem_max limits (CAP_NET_ADMIN).</summary>
+    /// <summary>SO_RCVBUFFORCE: a receive buffer above the rmem_max limit (CAP_NET_ADMIN).</summary>
     private const int SoReceiveBufferForce = 33;
 
-    private const int SoSendBufferForce = 32;
-
-    /// <summary>Socket buffers asked for: a few super packets' worth of datagrams in flight.</summary>
+    /// <summary>Receive buffer asked for (the kernel doubles it): many GSO bursts' worth of datagrams.</summary>
     private const int UdpSocketBufferSize = 4 << 20;
 
     /// <summary>UDP GRO coalesces at most 64 datagrams into one receive.</summary>
@@ -341,20 +345,22 @@ public sealed partial class TunnelEndpoint
         return false;
     }
 
-    /// <summary>Turns on UDP GRO and big socket buffers, where the kernel allows (best effort: the tunnel works without).</summary>
-    private static void TuneUdpSocket(Socket socket)
+    /// <summary>
+    /// Turns on UDP GRO and a big receive buffer, where the kernel allows (best effort: the tunnel
+    /// works without). The receive buffer matters most: with the default ~200 KiB a burst of GSO
+    /// sends overflows it, a whole GRO batch is lost at a time and TCP inside backs off hard.
+    /// </summary>
+    internal static void TuneUdpSocket(Socket socket)
     {
         Span<byte> value = stackalloc byte[sizeof(int)];
         TrySetOption(socket, SolUdp, UdpGro, 1, value);
-        if (!TrySetOption(socket, (int)SocketOptionLevel.Socket, SoReceiveBufferForce, UdpSocketBufferSize, value))
+        if (!TrySetOption(socket, SolSocket, SoReceiveBufferForce, UdpSocketBufferSize, value))
         {
-            TrySetOption(socket, (int)SocketOptionLevel.Socket, (int)SocketOptionName.ReceiveBuffer, UdpSocketBufferSize, value);
+            TrySetOption(socket, SolSocket, SoReceiveBuffer, UdpSocketBufferSize, value);
         }
 
-        if (!TrySetOption(socket, (int)SocketOptionLevel.Socket, SoSendBufferForce, UdpSocketBufferSize, value))
-        {
-            TrySetOption(socket, (int)SocketOptionLevel.Socket, (int)SocketOptionName.SendBuffer, UdpSocketBufferSize, value);
-        }
+        // The send buffer stays at the default: a bigger one measured no faster (the sender waits
+        // for room either way), and waits for it change how often the runtime allocates.
     }
 
     private static bool TrySetOption(Socket socket, int level, int name, int number, Span<byte> value)
