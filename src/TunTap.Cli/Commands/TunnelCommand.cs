@@ -133,13 +133,7 @@ internal static class TunnelCommand
             var work = tunnel.RunAsync(shutdown.Token);
             await LiveCounters.RunAsync([counters], work, TimeSpan.FromSeconds(parse.GetValue(interval)), shutdown.Token).ConfigureAwait(false);
 
-            Console.Out.WriteLine($"summary: {LiveCounters.Line([counters])}");
-            if (pcapFile is not null)
-            {
-                Console.Out.WriteLine($"capture: {pcapFile.FullName}");
-            }
-
-            Console.Out.WriteLine(device.Created ? $"{device.Device.Name}: removed" : $"{device.Device.Name}: detached (addresses added by us removed)");
+            RunSummary.Print([counters], pcapFile, device);
             return 0;
         });
         return command;

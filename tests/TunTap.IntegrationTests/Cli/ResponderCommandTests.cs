@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using TunTap.TestKit;
 
 namespace TunTap.IntegrationTests.Cli;
 
-public sealed partial class ResponderCommandTests
+public sealed class ResponderCommandTests
 {
     [Theory]
     [InlineData("tun")]
@@ -20,13 +19,13 @@ public sealed partial class ResponderCommandTests
             await using var responder = TuntapCli.Start("responder", "tt-r0", "--mode", mode, "--address", "10.66.0.1/24", "--address", "fd66::1/64", "--pcap", pcap, "--netns", ns, "--stats-interval", "0");
             await responder.WaitForOutputAsync("responder: answering", TimeSpan.FromSeconds(30));
 
-            await AssertPingAsync(ns, "10.66.0.2");
-            await AssertPingAsync(ns, "fd66::2");
-            await AssertPingAsync(ns, "10.66.0.77");
+            await CommandOutput.AssertPingAsync(ns, "10.66.0.2");
+            await CommandOutput.AssertPingAsync(ns, "fd66::2");
+            await CommandOutput.AssertPingAsync(ns, "10.66.0.77");
 
             responder.Signal(2);
             Assert.Equal(0, await responder.WaitForExitAsync(TimeSpan.FromSeconds(15)));
-            var summary = SummaryOf(responder.StandardOutput);
+            var summary = CommandOutput.SummaryOf(responder.StandardOutput);
             Assert.True(summary["replied"] >= 9, responder.StandardOutput);
             Assert.NotEqual(0, (await NetnsScope.ExecAsync(ns, "ip", "link", "show", "tt-r0")).ExitCode);
 
@@ -55,7 +54,7 @@ public sealed partial class ResponderCommandTests
         var ns = scope.Names[0];
         await using var responder = TuntapCli.Start("responder", "tt-g0", "--mode", mode, "--address", "10.67.0.1/24", "--address", "fd67::1/64", "--netns", ns, "--stats-interval", "0");
         await responder.WaitForOutputAsync("responder: answering", TimeSpan.FromSeconds(30));
-        await AssertPingAsync(ns, "10.67.0.2");
+        await CommandOutput.AssertPingAsync(ns, "10.67.0.2");
 
         // Raw frames straight onto the device through a packet socket: for a TUN device the bytes
         // are taken as an IP packet, for a TAP device as an Ethernet frame, so there each is given a
@@ -84,37 +83,16 @@ public sealed partial class ResponderCommandTests
         var sent = int.Parse(result.EnsureSuccess().StandardOutput.Trim(), CultureInfo.InvariantCulture);
         Assert.True(sent > 30, $"only {sent} garbage frames could be sent");
 
-        await AssertPingAsync(ns, "10.67.0.2");
-        await AssertPingAsync(ns, "fd67::2");
+        await CommandOutput.AssertPingAsync(ns, "10.67.0.2");
+        await CommandOutput.AssertPingAsync(ns, "fd67::2");
 
         responder.Signal(15);
         Assert.Equal(0, await responder.WaitForExitAsync(TimeSpan.FromSeconds(15)));
-        var summary = SummaryOf(responder.StandardOutput);
+        var summary = CommandOutput.SummaryOf(responder.StandardOutput);
         Assert.True(summary["dropped"] >= sent / 2, $"expected most of the {sent} garbage frames to be dropped; summary: {responder.StandardOutput}");
         Assert.True(summary["replied"] >= 9, responder.StandardOutput);
     }
 
-    private static async Task AssertPingAsync(string ns, string target)
-    {
-        var ping = await ProcessRunner.RunInAsync(ns, "ping", ["-c", "3", "-i", "0.2", "-W", "2", target], TimeSpan.FromSeconds(30));
-        Assert.True(ping.ExitCode == 0, $"ping {target} failed:\n{ping.StandardOutput}\n{ping.StandardError}");
-        Assert.Contains("3 received", ping.StandardOutput, StringComparison.Ordinal);
-    }
 
-    /// <summary>Parses the final <c>summary: NAME: label=value ...</c> line.</summary>
-    private static Dictionary<string, long> SummaryOf(string output)
-    {
-        var line = output.Split('\n').LastOrDefault(l => l.StartsWith("summary:", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"no summary line in:\n{output}");
-        var values = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (Match m in Field().Matches(line))
-        {
-            values[m.Groups[1].Value] = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-        }
 
-        return values;
-    }
-
-    [GeneratedRegex(@"([A-Za-z-]+)=(\d+)")]
-    private static partial Regex Field();
 }

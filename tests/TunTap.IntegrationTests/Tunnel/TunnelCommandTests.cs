@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using TunTap.IntegrationTests.Cli;
@@ -39,8 +38,8 @@ public sealed partial class TunnelCommandTests
             await WaitConnectedAsync(server, 1);
             await WaitConnectedAsync(client, 1);
 
-            await AssertPingAsync(a, ClientOverlay);
-            await AssertPingAsync(b, ServerOverlay);
+            await CommandOutput.AssertPingAsync(a, ClientOverlay);
+            await CommandOutput.AssertPingAsync(b, ServerOverlay);
 
             await using (var iperfServer = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "iperf3", "-s", "-1", "--forceflush", "-B", ServerOverlay]))
             {
@@ -54,8 +53,8 @@ public sealed partial class TunnelCommandTests
             client.Signal(2);
             Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(15)));
             Assert.Equal(0, await client.WaitForExitAsync(TimeSpan.FromSeconds(15)));
-            var serverSummary = SummaryOf(server.StandardOutput);
-            var clientSummary = SummaryOf(client.StandardOutput);
+            var serverSummary = CommandOutput.SummaryOf(server.StandardOutput);
+            var clientSummary = CommandOutput.SummaryOf(client.StandardOutput);
             // iperf3 -n counts as sent what its client wrote into its socket and ends the test once
             // 20 MiB are written, so the receiver counts only what arrived by then (~18.7 MB of
             // 20.97 here): that shortfall is iperf3's accounting, not loss. Every byte the receiver
@@ -121,7 +120,7 @@ public sealed partial class TunnelCommandTests
         await using var client = StartClient(b, mode, transport);
         await WaitConnectedAsync(server, 1);
         await WaitConnectedAsync(client, 1);
-        await AssertPingAsync(b, ServerOverlay);
+        await CommandOutput.AssertPingAsync(b, ServerOverlay);
 
         // Client to server: the client's super packets are cut by the client (the server takes none).
         // Server to client (-R): plain packets, coalesced into super packets before the client's device.
@@ -138,8 +137,8 @@ public sealed partial class TunnelCommandTests
         client.Signal(2);
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(15)));
         Assert.Equal(0, await client.WaitForExitAsync(TimeSpan.FromSeconds(15)));
-        var serverSummary = SummaryOf(server.StandardOutput);
-        var clientSummary = SummaryOf(client.StandardOutput);
+        var serverSummary = CommandOutput.SummaryOf(server.StandardOutput);
+        var clientSummary = CommandOutput.SummaryOf(client.StandardOutput);
         Assert.True(clientSummary["segmented-packets"] > 0, client.StandardOutput);
         Assert.True(clientSummary["rx-offload-packets"] > 0, client.StandardOutput);
         Assert.Equal(0, serverSummary["tx-offload-packets"]);
@@ -161,7 +160,7 @@ public sealed partial class TunnelCommandTests
         var first = StartClient(b, "tun", transport);
         await WaitConnectedAsync(server, 1);
         await WaitConnectedAsync(first, 1);
-        await AssertPingAsync(b, ServerOverlay);
+        await CommandOutput.AssertPingAsync(b, ServerOverlay);
 
         // Kill it mid-transfer: SIGKILL, no goodbye.
         await using (var iperfServer = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "iperf3", "-s", "-1", "--forceflush", "-B", ServerOverlay]))
@@ -176,13 +175,13 @@ public sealed partial class TunnelCommandTests
         await using var second = StartClient(b, "tun", transport);
         await WaitConnectedAsync(second, 1);
         await WaitConnectedAsync(server, 2);
-        await AssertPingAsync(b, ServerOverlay);
-        await AssertPingAsync(a, ClientOverlay);
+        await CommandOutput.AssertPingAsync(b, ServerOverlay);
+        await CommandOutput.AssertPingAsync(a, ClientOverlay);
         Assert.False(server.HasExited, server.Describe());
 
         server.Signal(2);
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(15)));
-        Assert.True(SummaryOf(server.StandardOutput)["reconnects"] >= 1, server.StandardOutput);
+        Assert.True(CommandOutput.SummaryOf(server.StandardOutput)["reconnects"] >= 1, server.StandardOutput);
     }
 
     [Theory]
@@ -228,7 +227,7 @@ public sealed partial class TunnelCommandTests
         await using var client = StartClient(b, "tun", "tcp");
         await WaitConnectedAsync(server, 1);
         await WaitConnectedAsync(client, 1);
-        await AssertPingAsync(b, ServerOverlay);
+        await CommandOutput.AssertPingAsync(b, ServerOverlay);
         Assert.False(server.HasExited);
     }
 
@@ -270,29 +269,9 @@ public sealed partial class TunnelCommandTests
         Assert.False(process.HasExited, $"exited early:\n{process.Describe()}");
     }
 
-    private static async Task AssertPingAsync(string ns, string target)
-    {
-        var ping = await ProcessRunner.RunInAsync(ns, "ping", ["-c", "3", "-i", "0.2", "-W", "2", target], TimeSpan.FromSeconds(30));
-        Assert.True(ping.ExitCode == 0, $"ping {target} failed:\n{ping.StandardOutput}\n{ping.StandardError}");
-        Assert.Contains("3 received", ping.StandardOutput, StringComparison.Ordinal);
-    }
 
-    private static Dictionary<string, long> SummaryOf(string output)
-    {
-        var line = output.Split('\n').LastOrDefault(l => l.StartsWith("summary:", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"no summary line in:\n{output}");
-        var values = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (Match m in Field().Matches(line))
-        {
-            values[m.Groups[1].Value] = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-        }
-
-        return values;
-    }
 
     [GeneratedRegex(@"tunnel: peer \S+ connected")]
     private static partial Regex Connected();
 
-    [GeneratedRegex(@"([A-Za-z-]+)=(\d+)")]
-    private static partial Regex Field();
 }
