@@ -30,14 +30,23 @@ public sealed class EmulatedLinkAllocationTests
         {
             source.Release(Warmup);
             await TestKit.Wait.UntilAsync(() => Handled(link) >= Warmup, TimeSpan.FromSeconds(30), () => $"handled {Handled(link)}");
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-            var before = GC.GetTotalAllocatedBytes(precise: true);
-            source.Release(Measured);
-            TestKit.Wait.Until(() => Handled(link) >= Warmup + Measured, TimeSpan.FromSeconds(60), () => $"handled {Handled(link)}");
-            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            // The counter is process-wide: the best of up to three rounds counts. A steady per-packet
+            // allocation shows in every round; one-off runtime work (tier-up re-JIT) lands in one.
+            var handled = (long)Warmup;
+            var best = long.MaxValue;
+            for (var round = 0; round < 3 && (double)best / Measured >= 1.0; round++)
+            {
+                await Task.Delay(200, TestContext.Current.CancellationToken);
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                source.Release(Measured);
+                handled += Measured;
+                TestKit.Wait.Until(() => Handled(link) >= handled, TimeSpan.FromSeconds(60), () => $"handled {Handled(link)}");
+                best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
+            }
+
             Assert.True(sink.Written > Measured / 2, $"only {sink.Written} packets arrived");
-            var perPacket = (double)allocated / Measured;
-            Assert.True(perPacket < 1.0, $"{allocated} bytes allocated for {Measured} packets ({perPacket:0.00} per packet)");
+            var perPacket = (double)best / Measured;
+            Assert.True(perPacket < 1.0, $"{best} bytes allocated for {Measured} packets ({perPacket:0.00} per packet) in the best of three rounds");
         }
         finally
         {
