@@ -1,7 +1,5 @@
-using System.Runtime.CompilerServices;
-using TunTap.Buffers;
-using TunTap.Devices;
 using TunTap.Emulation;
+using TunTap.TestKit;
 using TunTap.Tests.Tunnel;
 
 namespace TunTap.Tests.Emulation;
@@ -19,8 +17,8 @@ public sealed class EmulatedLinkAllocationTests
         EmulatedLink? running = null;
 
         // Like a kernel that cannot queue unboundedly: the source waits while many packets are inside the link.
-        var source = new PacedTun(() => running is null || running.AToB.Model.Counters.InFlightPackets + running.AToB.Model.Counters.Delivered - running.AToB.Counters.WrittenPackets < 512);
-        var sink = new PacedTun(() => true);
+        var source = new SyntheticTun(maxPerBatch: 16, mayProduce: () => running is null || running.AToB.Model.Counters.InFlightPackets + running.AToB.Model.Counters.Delivered - running.AToB.Counters.WrittenPackets < 512);
+        var sink = new SyntheticTun();
         var time = TimeProvider.System;
         using var link = new EmulatedLink(source, sink, LinkModel.Create(LinkSpecParser.Parse(spec), time, 1), LinkModel.Create(new LinkModelOptions(), time, 2));
         running = link;
@@ -61,73 +59,5 @@ public sealed class EmulatedLinkAllocationTests
         long enqueued = 0, inFlight = 0, delivered = 0;
         link.AToB.ReadModelCounters(c => (enqueued, inFlight, delivered) = (c.Enqueued, c.InFlightPackets, c.Delivered));
         return inFlight == 0 && link.AToB.Counters.WrittenPackets == delivered ? enqueued : -1;
-    }
-
-    /// <summary>Produces a fixed packet on demand, paced per batch, and counts writes; allocates nothing per packet.</summary>
-    private sealed class PacedTun : ITunDevice
-    {
-        private readonly byte[] _packet = new byte[1200];
-        private readonly SemaphoreSlim _available = new(0);
-        private readonly Func<bool> _mayProduce;
-        private long _written;
-        private int _budget;
-
-        public PacedTun(Func<bool> mayProduce)
-        {
-            _mayProduce = mayProduce;
-            _packet[0] = 0x45;
-        }
-
-        public string Name => "paced0";
-
-        public DeviceMode Mode => DeviceMode.Tun;
-
-        public long Written => Interlocked.Read(ref _written);
-
-        public void Release(int packets)
-        {
-            Interlocked.Add(ref _budget, packets);
-            _available.Release();
-        }
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        public async ValueTask<int> ReadBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
-        {
-            batch.Clear();
-            while (Volatile.Read(ref _budget) == 0)
-            {
-                await _available.WaitAsync(cancellationToken);
-            }
-
-            while (!_mayProduce())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                await Task.Yield();
-            }
-
-            var take = Math.Min(16, Volatile.Read(ref _budget));
-            Interlocked.Add(ref _budget, -take);
-            for (var i = 0; i < take; i++)
-            {
-                _packet.CopyTo(batch.GetWritable(i));
-                batch.SetLength(i, _packet.Length);
-            }
-
-            batch.Count = take;
-            await Task.Yield();
-            return take;
-        }
-
-        public ValueTask<int> WriteBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
-        {
-            Interlocked.Add(ref _written, batch.Count);
-            return ValueTask.FromResult(batch.Count);
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            _available.Dispose();
-            return ValueTask.CompletedTask;
-        }
     }
 }

@@ -1,7 +1,5 @@
 using System.Net;
-using System.Runtime.CompilerServices;
-using TunTap.Buffers;
-using TunTap.Devices;
+using TunTap.TestKit;
 using TunTap.Tunnel;
 using TunTap.Wire;
 
@@ -23,7 +21,7 @@ public sealed class TunnelAllocationTests
         var warmup = vnet ? 5_000 : 20_000;
         var measured = vnet ? 30_000 : 100_000;
         var source = new SyntheticTun(vnet ? SuperPacket() : null);
-        var sink = new SyntheticTun(null);
+        var sink = new SyntheticTun();
         var options = new TunnelOptions
         {
             Transport = transport,
@@ -91,77 +89,5 @@ public sealed class TunnelAllocationTests
         var payload = new byte[30_000];
         new Random(1).NextBytes(payload);
         return TcpPackets.WithHeader(TcpPackets.SuperHeader(false, false, 1400), TcpPackets.Build(false, false, payload, TcpFlags.Ack));
-    }
-
-    /// <summary>A device that produces a fixed packet on demand and counts what is written, allocating nothing per packet.</summary>
-    private sealed class SyntheticTun : ITunDevice
-    {
-        private readonly byte[] _packet = new byte[1200];
-        private readonly SemaphoreSlim _available = new(0);
-        private long _written;
-        private int _budget;
-
-        public SyntheticTun(byte[]? packet)
-        {
-            if (packet is not null)
-            {
-                _packet = packet;
-                return;
-            }
-
-            for (var i = 0; i < _packet.Length; i++)
-            {
-                _packet[i] = (byte)(i % 31);
-            }
-
-            _packet[0] = 0x45;
-        }
-
-        public string Name => "synthetic0";
-
-        public DeviceMode Mode => DeviceMode.Tun;
-
-        public long Written => Interlocked.Read(ref _written);
-
-        public void Release(int packets)
-        {
-            Interlocked.Add(ref _budget, packets);
-            _available.Release();
-        }
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        public async ValueTask<int> ReadBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
-        {
-            batch.Clear();
-            while (Volatile.Read(ref _budget) == 0)
-            {
-                await _available.WaitAsync(cancellationToken);
-            }
-
-            var take = Math.Min(batch.Capacity, Volatile.Read(ref _budget));
-            Interlocked.Add(ref _budget, -take);
-            for (var i = 0; i < take; i++)
-            {
-                _packet.CopyTo(batch.GetWritable(i));
-                batch.SetLength(i, _packet.Length);
-            }
-
-            batch.Count = take;
-            // Pace the producer a little so the socket buffers do not overflow (UDP drops otherwise).
-            await Task.Yield();
-            return take;
-        }
-
-        public ValueTask<int> WriteBatchAsync(PacketBatch batch, CancellationToken cancellationToken = default)
-        {
-            Interlocked.Add(ref _written, batch.Count);
-            return ValueTask.FromResult(batch.Count);
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            _available.Dispose();
-            return ValueTask.CompletedTask;
-        }
     }
 }
