@@ -84,7 +84,6 @@ public sealed class PacketResponder
     /// <returns>The reply length written into <paramref name="reply"/>, or 0 for no reply.</returns>
     public int Process(ReadOnlySpan<byte> packet, Span<byte> reply)
     {
-        Counters.CountReceived();
         var verdict = _mode == DeviceMode.Tap ? ProcessFrame(packet, reply) : ProcessIp(packet, reply);
         if (verdict > 0)
         {
@@ -111,10 +110,9 @@ public sealed class PacketResponder
 
     private int ProcessFrame(ReadOnlySpan<byte> packet, Span<byte> reply)
     {
-        var error = EthernetFrame.Validate(packet);
-        if (error != WireError.None || !EthernetFrame.TryCreate(packet, out var frame))
+        if (!EthernetFrame.TryCreate(packet, out var frame))
         {
-            return Drop(error);
+            return Drop(EthernetFrame.Validate(packet));
         }
 
         var destination = frame.Destination;
@@ -163,15 +161,11 @@ public sealed class PacketResponder
 
     private int ProcessArp(ReadOnlySpan<byte> packet, Span<byte> reply)
     {
-        var error = ArpPacket.Validate(packet);
-        if (error == WireError.Unsupported)
+        if (!ArpPacket.TryCreate(packet, out var arp))
         {
-            return Ignore;
-        }
-
-        if (error != WireError.None || !ArpPacket.TryCreate(packet, out var arp))
-        {
-            return Drop(error);
+            // Validated again only to say why: well-formed ARP for other hardware is not ours.
+            var error = ArpPacket.Validate(packet);
+            return error == WireError.Unsupported ? Ignore : Drop(error);
         }
 
         var target = arp.TargetProtocolAddress;
@@ -206,10 +200,9 @@ public sealed class PacketResponder
 
     private int ProcessIpv4(ReadOnlySpan<byte> packet, Span<byte> reply)
     {
-        var error = Ipv4Packet.Validate(packet);
-        if (error != WireError.None || !Ipv4Packet.TryCreate(packet, out var ip))
+        if (!Ipv4Packet.TryCreate(packet, out var ip))
         {
-            return Drop(error);
+            return Drop(Ipv4Packet.Validate(packet));
         }
 
         if (!ip.VerifyHeaderChecksum())
@@ -265,10 +258,9 @@ public sealed class PacketResponder
 
     private static int AnswerUdpV4(Ipv4Packet ip, Span<byte> reply)
     {
-        var error = UdpDatagram.Validate(ip.Payload);
-        if (error != WireError.None || !UdpDatagram.TryCreate(ip.Payload, out var request))
+        if (!UdpDatagram.TryCreate(ip.Payload, out var request))
         {
-            return Drop(error);
+            return Drop(UdpDatagram.Validate(ip.Payload));
         }
 
         if (request.DestinationPort != EchoPort || request.SourcePort == 0)
@@ -296,10 +288,9 @@ public sealed class PacketResponder
 
     private int ProcessIpv6(ReadOnlySpan<byte> packet, Span<byte> reply)
     {
-        var error = Ipv6Packet.Validate(packet);
-        if (error != WireError.None || !Ipv6Packet.TryCreate(packet, out var ip))
+        if (!Ipv6Packet.TryCreate(packet, out var ip))
         {
-            return Drop(error);
+            return Drop(Ipv6Packet.Validate(packet));
         }
 
         if (!ip.TryGetUpperLayer(out var protocol, out var offset))
@@ -409,10 +400,9 @@ public sealed class PacketResponder
 
     private int AnswerUdpV6(Ipv6Packet ip, Span<byte> datagram, Span<byte> reply)
     {
-        var error = UdpDatagram.Validate(datagram);
-        if (error != WireError.None || !UdpDatagram.TryCreate(datagram, out var request))
+        if (!UdpDatagram.TryCreate(datagram, out var request))
         {
-            return Drop(error);
+            return Drop(UdpDatagram.Validate(datagram));
         }
 
         if (request.DestinationPort != EchoPort || request.SourcePort == 0 || !IsOurIpv6(BinaryPrimitives.ReadUInt128BigEndian(ip.Destination)))

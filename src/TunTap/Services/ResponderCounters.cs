@@ -9,13 +9,12 @@ namespace TunTap.Services;
 public sealed class ResponderCounters
 {
     private readonly long[] _droppedByReason = new long[Enum.GetValues<ResponderDropReason>().Length];
-    private long _received;
     private long _replied;
     private long _ignored;
     private long _dropped;
 
     /// <summary>Packets given to the responder.</summary>
-    public long Received => Volatile.Read(ref _received);
+    public long Received => Replied + Ignored + Dropped;
 
     /// <summary>Packets answered.</summary>
     public long Replied => Volatile.Read(ref _replied);
@@ -29,8 +28,6 @@ public sealed class ResponderCounters
     /// <summary>Packets dropped for <paramref name="reason"/> (0 for an unknown reason).</summary>
     public long GetDropped(ResponderDropReason reason) =>
         (uint)reason < (uint)_droppedByReason.Length ? Volatile.Read(ref _droppedByReason[(int)reason]) : 0;
-
-    internal void CountReceived() => Volatile.Write(ref _received, _received + 1);
 
     internal void CountReplied() => Volatile.Write(ref _replied, _replied + 1);
 
