@@ -13,11 +13,6 @@ namespace TunTap.Devices;
 /// </summary>
 public static class GsoSegmenter
 {
-    private const byte TcpProtocol = 6;
-    private const int EthernetHeaderLength = 14;
-    private const int VlanTagLength = 4;
-    private const ushort EtherTypeVlan = 0x8100;
-    private const ushort EtherTypeQinQ = 0x88A8;
 
     /// <summary>
     /// Where the IP header starts in a packet of a device in <paramref name="mode"/>: 0 for TUN;
@@ -30,13 +25,13 @@ public static class GsoSegmenter
             return 0;
         }
 
-        if (packet.Length < EthernetHeaderLength)
+        if (packet.Length < EthernetFrame.UntaggedHeaderLength)
         {
             return -1;
         }
 
         var etherType = BinaryPrimitives.ReadUInt16BigEndian(packet[12..]);
-        return etherType is EtherTypeVlan or EtherTypeQinQ ? EthernetHeaderLength + VlanTagLength : EthernetHeaderLength;
+        return etherType is EtherType.Vlan or EtherType.ServiceVlan ? EthernetFrame.TaggedHeaderLength : EthernetFrame.UntaggedHeaderLength;
     }
 
     /// <summary>
@@ -97,10 +92,9 @@ public static class GsoSegmenter
         int tcp = header.ChecksumStart;
         var headerLength = tcp + TcpHeaderLength(packet, tcp);
         var mss = (int)header.GsoSize;
-        var pseudo = ipv4
-            ? InternetChecksum.Add(InternetChecksum.Add(0, packet.Slice(networkOffset + 12, 4)), packet.Slice(networkOffset + 16, 4))
-            : InternetChecksum.Add(InternetChecksum.Add(0, packet.Slice(networkOffset + 8, 16)), packet.Slice(networkOffset + 24, 16));
-        pseudo += TcpProtocol;
+        // Without the length: each segment adds its own below.
+        var (addresses, addressLength) = ipv4 ? (networkOffset + 12, 4) : (networkOffset + 8, 16);
+        var pseudo = InternetChecksum.PseudoHeaderSum(packet.Slice(addresses, addressLength), packet.Slice(addresses + addressLength, addressLength), IpProtocol.Tcp, 0);
         var identification = ipv4 ? BinaryPrimitives.ReadUInt16BigEndian(packet[(networkOffset + 4)..]) : (ushort)0;
         var sequence = BinaryPrimitives.ReadUInt32BigEndian(packet[(tcp + 4)..]);
         var flags = packet[tcp + 13];
@@ -170,7 +164,7 @@ public static class GsoSegmenter
         var ip = packet[networkOffset..];
         if (ipv4)
         {
-            if (tcp - networkOffset < Ipv4Packet.MinimumHeaderLength || ip[0] >> 4 != 4 || (ip[0] & 0x0F) * 4 != tcp - networkOffset || ip[9] != TcpProtocol)
+            if (tcp - networkOffset < Ipv4Packet.MinimumHeaderLength || ip[0] >> 4 != 4 || (ip[0] & 0x0F) * 4 != tcp - networkOffset || ip[9] != IpProtocol.Tcp)
             {
                 return false;
             }

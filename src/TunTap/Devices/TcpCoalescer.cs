@@ -15,7 +15,6 @@ namespace TunTap.Devices;
 /// </summary>
 public sealed class TcpCoalescer
 {
-    private const byte TcpProtocol = 6;
     private const int MaxSearch = 8;
     private const byte AllowedFlags = (byte)(TcpFlags.Ack | TcpFlags.Psh);
 
@@ -131,7 +130,7 @@ public sealed class TcpCoalescer
             case 4:
                 var ihl = (ip[0] & 0x0F) * 4;
                 var fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x3FFF;
-                if (ihl < Ipv4Packet.MinimumHeaderLength || ip[9] != TcpProtocol || fragment != 0 || BinaryPrimitives.ReadUInt16BigEndian(ip[2..]) != ip.Length)
+                if (ihl < Ipv4Packet.MinimumHeaderLength || ip[9] != IpProtocol.Tcp || fragment != 0 || BinaryPrimitives.ReadUInt16BigEndian(ip[2..]) != ip.Length)
                 {
                     return false;
                 }
@@ -140,7 +139,7 @@ public sealed class TcpCoalescer
                 tcp = networkOffset + ihl;
                 break;
             case 6:
-                if (ip.Length < Ipv6Packet.HeaderLength || ip[6] != TcpProtocol || BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) != ip.Length - Ipv6Packet.HeaderLength)
+                if (ip.Length < Ipv6Packet.HeaderLength || ip[6] != IpProtocol.Tcp || BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) != ip.Length - Ipv6Packet.HeaderLength)
                 {
                     return false;
                 }
@@ -280,12 +279,12 @@ public sealed class TcpCoalescer
                 BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)ip.Length);
                 BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
                 BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..(tcp - networkOffset)]));
-                pseudo = InternetChecksum.Add(InternetChecksum.Add(0, ip.Slice(12, 8)), (uint)tcpLength) + TcpProtocol;
+                pseudo = InternetChecksum.PseudoHeaderSum(ip.Slice(12, 4), ip.Slice(16, 4), IpProtocol.Tcp, (uint)tcpLength);
             }
             else
             {
                 BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(ip.Length - Ipv6Packet.HeaderLength));
-                pseudo = InternetChecksum.Add(InternetChecksum.Add(0, ip.Slice(8, 32)), (uint)tcpLength) + TcpProtocol;
+                pseudo = InternetChecksum.PseudoHeaderSum(ip.Slice(8, 16), ip.Slice(24, 16), IpProtocol.Tcp, (uint)tcpLength);
             }
 
             // A partial checksum: the field holds the pseudo-header sum, the kernel adds the rest.
