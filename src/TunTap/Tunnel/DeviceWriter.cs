@@ -53,15 +53,18 @@ internal sealed class DeviceWriter : IDisposable
                 var count = _coalesced.Count;
                 long bytes = 0;
                 long packets = 0;
+                var superPackets = 0;
                 for (var i = 0; i < count; i++)
                 {
                     bytes += _coalesced.GetLength(i) - VirtioNetHeader.Size;
-                    packets += _coalescer.SegmentsOf(i);
+                    var segments = _coalescer.SegmentsOf(i);
+                    packets += segments;
+                    superPackets += segments > 1 ? 1 : 0;
                 }
 
                 _endpoint.Capture(_coalesced);
                 var accepted = await _device.WriteBatchAsync(_coalesced, cancellationToken).ConfigureAwait(false);
-                _counters.AddRxOffload(TunnelEndpoint.CountSuperPackets(_coalesced));
+                _counters.AddRxOffload(superPackets);
                 if (accepted == count)
                 {
                     _counters.AddRx(packets, bytes);

@@ -25,7 +25,6 @@ internal sealed class TcpPeerLink : PeerLink
     private readonly byte[] _sendBuffer;
     private readonly byte[]? _scratch;
     private readonly bool _vnet;
-    private int _maxPacket;
     private bool _offload;
     private int _closed;
 
@@ -36,10 +35,10 @@ internal sealed class TcpPeerLink : PeerLink
         _endpoint = endpoint;
         var options = endpoint.Options;
         _vnet = options.VnetHeader;
-        _maxPacket = options.MaxPacketSize;
+        var maxPacket = options.MaxPacketSize;
         var largest = VirtioNetHeader.Size + TunnelOptions.MaxSuperPacketSize;
-        _reader = new TunnelFrameReader(_maxPacket, Math.Max(256 * 1024, 4 * (TunnelFrame.LongHeaderSize + (_vnet ? largest : _maxPacket))));
-        _sendBuffer = new byte[Math.Max(options.BatchSize * (TunnelFrame.HeaderSize + _maxPacket), _vnet ? SegmentScratchSize + largest : 0)];
+        _reader = new TunnelFrameReader(maxPacket, Math.Max(256 * 1024, 4 * (TunnelFrame.LongHeaderSize + (_vnet ? largest : maxPacket))));
+        _sendBuffer = new byte[Math.Max(options.BatchSize * (TunnelFrame.HeaderSize + maxPacket), _vnet ? SegmentScratchSize + largest : 0)];
         _scratch = _vnet && options.Compress ? new byte[SegmentScratchSize] : null;
     }
 
@@ -55,9 +54,6 @@ internal sealed class TcpPeerLink : PeerLink
         NeedMore,
         BatchFull,
     }
-
-    /// <summary>Whether both ends agreed (in the hello) to carry super packets whole.</summary>
-    public bool Offload => _offload;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken)
@@ -354,8 +350,7 @@ internal sealed class TcpPeerLink : PeerLink
                 if (mismatch is null && local.AgreesOnOffload(peer))
                 {
                     _offload = true;
-                    _maxPacket = VirtioNetHeader.Size + TunnelOptions.MaxSuperPacketSize;
-                    _reader.MaxPayload = _maxPacket;
+                    _reader.MaxPayload = VirtioNetHeader.Size + TunnelOptions.MaxSuperPacketSize;
                 }
 
                 return mismatch is null ? HelloStep.Accepted : HelloStep.Mismatch;
@@ -411,7 +406,7 @@ internal sealed class TcpPeerLink : PeerLink
         if (result == TunnelFrameReadResult.Oversize)
         {
             _endpoint.Counters.AddDropped(TunnelDropReason.Oversize);
-            return new TunnelProtocolException($"frame length {header.Length} exceeds the maximum {_maxPacket}");
+            return new TunnelProtocolException($"frame length {header.Length} exceeds the maximum {_reader.MaxPayload}");
         }
 
         _endpoint.Counters.AddDropped(TunnelDropReason.Malformed);

@@ -12,7 +12,7 @@ public sealed partial class TunnelEndpoint
     private UdpPeerLink? _udpPeer;
 
     /// <summary>SOL_UDP.</summary>
-    private const int SolUdp = 17;
+    internal const int SolUdp = 17;
 
     /// <summary>Linux SOL_SOCKET (raw socket options take the kernel's numbers; SocketOptionLevel.Socket is Windows' 0xffff).</summary>
     private const int SolSocket = 1;
@@ -363,7 +363,7 @@ public sealed partial class TunnelEndpoint
         // for room either way), and waits for it change how often the runtime allocates.
     }
 
-    private static bool TrySetOption(Socket socket, int level, int name, int number, Span<byte> value)
+    internal static bool TrySetOption(Socket socket, int level, int name, int number, Span<byte> value)
     {
         BitConverter.TryWriteBytes(value, number);
         try

@@ -15,7 +15,6 @@ namespace TunTap.Tunnel;
 internal sealed class UdpPeerLink : PeerLink
 {
     /// <summary>SOL_UDP.</summary>
-    private const int SolUdp = 17;
 
     /// <summary>UDP_SEGMENT: the datagram size one send is cut into.</summary>
     private const int UdpSegment = 103;
@@ -210,20 +209,15 @@ internal sealed class UdpPeerLink : PeerLink
     /// <summary>Sets UDP_SEGMENT; false (and no more GSO on this link) when the kernel does not have it.</summary>
     private bool TrySetSegmentSize(int size)
     {
-        Span<byte> value = stackalloc byte[sizeof(int)];
-        BitConverter.TryWriteBytes(value, size);
-        try
+        if (TunnelEndpoint.TrySetOption(_socket, TunnelEndpoint.SolUdp, UdpSegment, size, stackalloc byte[sizeof(int)]))
         {
-            _socket.SetRawSocketOption(SolUdp, UdpSegment, value);
             _gsoSize = size;
             return true;
         }
-        catch (SocketException)
-        {
-            _gso = false;
-            _gsoSize = 0;
-            return false;
-        }
+
+        _gso = false;
+        _gsoSize = 0;
+        return false;
     }
 
     public override void Close()
