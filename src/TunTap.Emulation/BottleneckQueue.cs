@@ -37,8 +37,6 @@ internal sealed class BottleneckQueue
 
     public long Bytes => _ring.Bytes;
 
-    public bool IsDropping => _dropping;
-
     public void Enqueue(LinkPacket packet, long nowTicks, ILinkStageOutput output)
     {
         if ((_limitPackets > 0 && _ring.Count >= _limitPackets) || (_limitBytes > 0 && _ring.Bytes + packet.Length > _limitBytes))

@@ -23,8 +23,6 @@ internal struct CorrelatedChance
         _started = false;
     }
 
-    public readonly bool IsNever => _probability <= 0;
-
     public bool Next(LinkRandom random)
     {
         if (_probability <= 0)

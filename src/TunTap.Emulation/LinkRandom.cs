@@ -48,9 +48,6 @@ public sealed class LinkRandom
     /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
-    /// <summary>True with probability <paramref name="probability"/>.</summary>
-    public bool Chance(double probability) => NextDouble() < probability;
-
     /// <summary>A uniform integer in [0, <paramref name="bound"/>).</summary>
     public int NextInt(int bound)
     {

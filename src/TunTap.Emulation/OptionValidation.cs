@@ -28,12 +28,4 @@ internal static class OptionValidation
             throw new TunTapException(string.Create(CultureInfo.InvariantCulture, $"{option}: {value}{unit} is out of range; allowed {minimum}{unit} or more"));
         }
     }
-
-    public static void Between(string option, long value, long minimum, long maximum, string unit = "")
-    {
-        if (value < minimum || value > maximum)
-        {
-            throw new TunTapException(string.Create(CultureInfo.InvariantCulture, $"{option}: {value}{unit} is out of range; allowed {minimum}-{maximum}{unit}"));
-        }
-    }
 }

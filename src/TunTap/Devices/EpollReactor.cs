@@ -48,18 +48,6 @@ internal sealed class EpollReactor : IDisposable
     /// <summary>The process-wide reactor every <see cref="TunQueue"/> uses.</summary>
     public static EpollReactor Shared => SharedInstance.Value;
 
-    /// <summary>Registered descriptors (for tests).</summary>
-    public int RegistrationCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _registrations.Count;
-            }
-        }
-    }
-
     /// <summary>Starts watching <paramref name="fd"/> (which must be non-blocking).</summary>
     public EpollRegistration Register(SafeFileDescriptor fd)
     {

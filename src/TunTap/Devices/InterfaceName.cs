@@ -8,9 +8,6 @@ internal static class InterfaceName
     /// <summary>IFNAMSIZ - 1: the longest name in bytes.</summary>
     public const int MaxBytes = 15;
 
-    /// <summary>True when the kernel fills in the number: the name holds one <c>%d</c>.</summary>
-    public static bool IsTemplate(string name) => name.Contains("%d", StringComparison.Ordinal);
-
     /// <summary>Throws a <see cref="TunTapException"/> naming the problem unless <paramref name="name"/> is a valid interface name.</summary>
     public static void Validate(string name, bool allowEmpty = false)
     {
