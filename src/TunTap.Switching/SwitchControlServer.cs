@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using TunTap.Services;
 
 namespace TunTap.Switching;
 
@@ -162,7 +163,23 @@ public sealed class SwitchControlServer : IAsyncDisposable
         var buffer = new byte[SwitchControlRequest.MaxLineLength];
         while (!token.IsCancellationRequested)
         {
-            using var connection = await _listener.AcceptAsync(token).ConfigureAwait(false);
+            Socket accepted;
+            try
+            {
+                accepted = await _listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (SocketException) when (!token.IsCancellationRequested)
+            {
+                // Transient (e.g. out of descriptors): the switch keeps running, so must its socket.
+                if (!await AcceptBackoff.WaitAsync(token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            using var connection = accepted;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             timeout.CancelAfter(RequestTimeout);
             try

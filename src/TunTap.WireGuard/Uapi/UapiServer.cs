@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using TunTap.Services;
 
 namespace TunTap.WireGuard.Uapi;
 
@@ -216,6 +217,16 @@ public sealed class UapiServer : IAsyncDisposable
             try
             {
                 connection = await _listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (SocketException) when (!token.IsCancellationRequested)
+            {
+                // Transient (e.g. out of descriptors): the interface keeps running, so must its socket.
+                if (!await AcceptBackoff.WaitAsync(token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
