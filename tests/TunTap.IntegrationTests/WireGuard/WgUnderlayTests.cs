@@ -46,15 +46,18 @@ public sealed partial class WgUnderlayTests
                 "peer", theirKey.DerivePublicKey().ToBase64(), "allowed-ips", "10.9.0.2/32", "endpoint", "192.168.77.2:51821")).EnsureSuccess();
             (await NetnsScope.ExecAsync(b, "wg", "set", theirs, "private-key", theirKeyFile, "listen-port", "51821",
                 "peer", ourKey.DerivePublicKey().ToBase64(), "allowed-ips", "10.9.0.1/32", "endpoint", "192.168.77.1:51820")).EnsureSuccess();
-            foreach (var (ns, name, address) in new[] { (a, ours, "10.9.0.1/24"), (b, theirs, "10.9.0.2/24") })
-            {
-                (await NetnsScope.ExecAsync(ns, "ip", "addr", "add", address, "dev", name)).EnsureSuccess();
-                (await NetnsScope.ExecAsync(ns, "ip", "link", "set", name, "up")).EnsureSuccess();
-            }
-
             await using (var capture = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "tshark", "-n", "-i", "veth0", "-f", "udp", "-w", pcap]))
             {
                 await capture.WaitForOutputAsync("Capturing on", Patience);
+
+                // Up only now: the first packets (IPv6 router solicitations) already start the
+                // handshake, and the capture must see its initiation.
+                foreach (var (ns, name, address) in new[] { (a, ours, "10.9.0.1/24"), (b, theirs, "10.9.0.2/24") })
+                {
+                    (await NetnsScope.ExecAsync(ns, "ip", "addr", "add", address, "dev", name)).EnsureSuccess();
+                    (await NetnsScope.ExecAsync(ns, "ip", "link", "set", name, "up")).EnsureSuccess();
+                }
+
                 var ping = await NetnsScope.ExecAsync(a, "ping", "-c", "4", "-i", "0.2", "-W", "3", "10.9.0.2");
                 Assert.True(ping.ExitCode == 0, $"{ping.StandardOutput}\n{ourProcess.Describe()}");
                 await Task.Delay(500, TestContext.Current.CancellationToken);
