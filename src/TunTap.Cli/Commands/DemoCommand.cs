@@ -220,8 +220,7 @@ internal static class DemoCommand
     private static async Task<int> IperfAsync(string hostA, string hostB, int seconds, CounterSet[] counters, NamespaceProcesses tools, CancellationToken cancellationToken)
     {
         AnsiConsole.MarkupLine($"    [grey]$ iperf3 -c {TunnelA} -t {seconds}   (server in host A; live tunnel counters below)[/]");
-        var server = tools.Start(hostA, "iperf3", ["-s", "-1", "-B", TunnelA]);
-        await Task.Delay(300, cancellationToken).ConfigureAwait(false);
+        var server = await tools.StartReadyAsync(hostA, "iperf3", ["-s", "-1", "--forceflush", "-B", TunnelA], "Server listening", TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         var output = new List<string>();
         var run = tools.RunCapturedAsync(hostB, "iperf3", ["-c", TunnelA, "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-f", "g"], output, cancellationToken);
         await LiveCounters.RunAsync(counters, run, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);

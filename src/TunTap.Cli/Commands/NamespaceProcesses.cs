@@ -63,6 +63,38 @@ internal sealed class NamespaceProcesses : IAsyncDisposable
     /// <summary>Starts a tool in the background (output discarded); it is stopped on dispose at the latest.</summary>
     public Process Start(string netns, string file, string[] args) => Start(netns, file, args, redirect: false);
 
+    /// <summary>
+    /// Starts a tool in the background and waits until it prints a line containing <paramref name="ready"/>
+    /// (e.g. iperf3's "Server listening"), so a client started next does not race it; fails if the tool
+    /// exits or stays silent for <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<Process> StartReadyAsync(string netns, string file, string[] args, string ready, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = Start(netns, file, args, redirect: true);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains(ready, StringComparison.Ordinal) == true)
+            {
+                seen.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var exited = process.WaitForExitAsync(cancellationToken);
+        var first = await Task.WhenAny(seen.Task, exited, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (first != seen.Task)
+        {
+            throw new TunTapException(process.HasExited
+                ? $"'{file}' exited (code {process.ExitCode}) before it was ready"
+                : $"'{file}' did not print '{ready}' within {timeout.TotalSeconds:0} s");
+        }
+
+        return process;
+    }
+
     /// <summary>Gives a process a moment to finish on its own, then kills it.</summary>
     public static async Task StopAsync(Process process)
     {

@@ -164,8 +164,9 @@ public sealed partial class TunnelCommandTests
 
         // Kill it mid-transfer: SIGKILL, no goodbye.
         await using (var iperfServer = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "iperf3", "-s", "-1", "--forceflush", "-B", ServerOverlay]))
-        await using (var transfer = ProcessRunner.StartBackground("ip", ["netns", "exec", b, "iperf3", "--forceflush", "-c", ServerOverlay, "-t", "30"]))
         {
+            await iperfServer.WaitForOutputAsync("Server listening", Startup);
+            await using var transfer = ProcessRunner.StartBackground("ip", ["netns", "exec", b, "iperf3", "--forceflush", "-c", ServerOverlay, "-t", "30"]);
             await transfer.WaitForOutputAsync("sec", Startup);
             first.Signal(9);
             await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
