@@ -54,7 +54,8 @@ public sealed class EmulationControlHandler
                 case "status" when tokens.Length == 1:
                     return Write(WriteStatus);
                 case "stop" when tokens.Length == 1:
-                    _stop();
+                    // Not on this thread: stopping tears down the server that is about to send this answer.
+                    ThreadPool.QueueUserWorkItem(static stop => stop(), _stop, preferLocal: false);
                     return Write(_ => { });
                 case "set" or "replace" when tokens.Length >= 3:
                     var link = FindLink(tokens[1]);

@@ -184,8 +184,10 @@ public sealed class EmulationControlServer : IAsyncDisposable
             }
 
             using var connection = accepted;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-            timeout.CancelAfter(RequestTimeout);
+
+            // Not linked to the server's token: a 'stop' request disposes the server while it is being
+            // answered, and its answer must still go out.
+            using var timeout = new CancellationTokenSource(RequestTimeout);
             try
             {
                 var line = await ReadLineAsync(connection, buffer, timeout.Token).ConfigureAwait(false);
@@ -214,7 +216,7 @@ public sealed class EmulationControlServer : IAsyncDisposable
                     drained += n;
                 }
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException && !token.IsCancellationRequested)
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
                 _log?.Invoke($"control socket: a client went away or was too slow: {e.Message}");
             }
