@@ -58,7 +58,7 @@ internal static class EmulateSetCommand
                 {
                     // The emulation may run elsewhere: trace paths are the caller's.
                     var text = key == "trace" ? Path.GetFullPath(value) : value;
-                    Check(option.Name, LinkSpecKeys.Fragment(key, text));
+                    Check(option.Name, LinkSpecKeys.CheckText(key, text));
                     given[key] = text;
                 }
             }
@@ -75,7 +75,6 @@ internal static class EmulateSetCommand
             }
 
             var spec = LinkSpecKeys.ToSpec(given);
-            Check("the options", spec);
             var emulation = EmulationControlClient.Resolve(parse.GetValue(name));
             var request = $"{(replacing ? "replace" : "set")} {parse.GetValue(link) ?? "-"} {parse.GetRequiredValue(direction)} {spec}".TrimEnd();
             using var response = await EmulationControlClient.RequestAsync(emulation, request, cancellationToken: cancellationToken).ConfigureAwait(false);

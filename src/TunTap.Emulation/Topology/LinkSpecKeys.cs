@@ -41,6 +41,12 @@ public static class LinkSpecKeys
         _ => throw new ArgumentException($"'{key}' is not a model key.", nameof(key)),
     };
 
+    /// <summary>
+    /// Spec text that checks one key alone: its <see cref="Fragment"/>, with a stand-in delay for
+    /// <c>reorder</c> (which needs one, perhaps from another key).
+    /// </summary>
+    public static string CheckText(string key, string value) => key == "reorder" ? $"delay 1ms {Fragment(key, value)}" : Fragment(key, value);
+
     /// <summary>Puts the spec text of <paramref name="values"/> (key to value) together, in <see cref="Names"/> order.</summary>
     public static string ToSpec(IReadOnlyDictionary<string, string> values)
     {

@@ -481,7 +481,7 @@ public static class TopologyParser
                     double number => number.ToString(CultureInfo.InvariantCulture),
                     _ => throw Error(line, $"{prefix}{key} must be a string", $"e.g. {key} = \"{Example(key)}\""),
                 };
-                Spec(line, $"{prefix}{key} = \"{value}\"", LinkSpecKeys.Fragment(key, value), readTrace);
+                Spec(line, $"{prefix}{key} = \"{value}\"", LinkSpecKeys.CheckText(key, value), readTrace);
                 values[key] = value;
             }
 
