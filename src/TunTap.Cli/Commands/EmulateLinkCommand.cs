@@ -5,6 +5,7 @@ using TunTap.Capture;
 using TunTap.Cli.Rendering;
 using TunTap.Devices;
 using TunTap.Emulation;
+using TunTap.Emulation.Topology;
 using TunTap.Netlink;
 
 namespace TunTap.Cli.Commands;
@@ -37,6 +38,7 @@ internal static class EmulateLinkCommand
         var seed = new Option<ulong?>("--seed") { Description = "Seed of every random choice (A->B uses it, B->A uses SEED+1): the same seed and the same packets give the same drops. Random when omitted (printed).", HelpName = "N" };
         var pcap = new Option<DirectoryInfo?>("--pcap") { Description = "Write a capture per link end into this directory: a.pcap (what A sent and received) and b.pcap.", HelpName = "DIR" };
         var coarse = new Option<bool>("--coarse-timer") { Description = "Wait in whole milliseconds only (no precise sleep before each departure): departures ~0.5 ms late on average." };
+        var name = EmulateUpCommand.NameOption("Name this emulation: its link can then be changed live with 'tuntap emulate set --name NAME --delay ...' (control socket /run/tuntap/emulate-NAME.sock).");
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
 
         var command = new Command("link", """
@@ -58,7 +60,7 @@ internal static class EmulateLinkCommand
               tuntap emulate link --a left --b right --spec "trace cellular.up" --b-to-a "trace cellular.down"
             """)
         {
-            a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue, spec, aToB, bToA, seed, pcap, coarse, interval,
+            a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue, spec, aToB, bToA, seed, pcap, coarse, interval, name,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -106,8 +108,10 @@ internal static class EmulateLinkCommand
                 Console.Out.WriteLine($"emulate: {nsA} ({endA.Device.Name} {parse.GetValue(aAddress)}) <-> {nsB} ({endB.Device.Name} {parse.GetValue(bAddress)})");
                 Console.Out.WriteLine($"emulate: a->b: {Describe(specAToB)}; b->a: {Describe(specBToA)}; seed {seedValue}; Ctrl-C stops");
                 CounterSet[] sets = [Counters(link.AToB, $"a->b ({nsA} -> {nsB})"), Counters(link.BToA, $"b->a ({nsB} -> {nsA})")];
-                var work = link.RunAsync(shutdown.Token);
-                await LiveCounters.RunAsync(sets, work, TimeSpan.FromSeconds(parse.GetValue(interval)), shutdown.Token).ConfigureAwait(false);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
+                await using var control = parse.GetValue(name) is { } emulation ? ListenForControl(emulation, nsA, nsB, link, specAToB, specBToA, seedValue, stop) : null;
+                var work = link.RunAsync(stop.Token);
+                await LiveCounters.RunAsync(sets, work, TimeSpan.FromSeconds(parse.GetValue(interval)), stop.Token).ConfigureAwait(false);
                 Console.Out.WriteLine($"summary: {LiveCounters.Line(sets)}");
                 if (pcapDir is not null)
                 {
@@ -126,6 +130,14 @@ internal static class EmulateLinkCommand
             return 0;
         });
         return command;
+    }
+
+    private static EmulationControlServer ListenForControl(string emulation, string nsA, string nsB, EmulatedLink link, string specAToB, string specBToA, ulong seed, CancellationTokenSource stop)
+    {
+        var controlled = new ControlledLink("link", nsA, nsB, link, specAToB, specBToA, seed);
+        var server = EmulationControlServer.Listen(EmulationControlServer.SocketPathFor(emulation), new EmulationControlHandler(emulation, [controlled], stop.Cancel), line => Console.Error.WriteLine($"tuntap: {line}"));
+        Console.Out.WriteLine($"emulate: control socket {server.Path} ('tuntap emulate set --name {emulation} ...' changes the link)");
+        return server;
     }
 
     private static Option<string?> SpecOption(string name, string helpName, string description) => new(name) { Description = description, HelpName = helpName };
