@@ -80,6 +80,10 @@ internal static class SwitchCommand
             qemu:unix:PATH and qemu:tcp:[ADDR:]PORT listen for a VM started with
               -netdev stream,id=n0,server=off,addr.type=unix,addr.path=PATH
             (4-byte big-endian length before every frame). A VM may disconnect and reconnect.
+            qemu:dgram:[ADDR:]PORT[@NETNS][,remote=ADDR:PORT] (or qemu:dgram:unix:PATH[,remote=PATH])
+            takes one frame per datagram from a VM started with
+              -netdev dgram,id=n0,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=ADDR,remote.port=PORT
+            and sends to remote= (QEMU's local address), or without it to the last sender.
             vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT] tunnels frames over VXLAN (RFC 7348,
             UDP port 4789 by default) to a Linux vxlan device or another switch.
             Append ,vlan=N for an access port or ,trunk=N,N-M[,native=N] for an 802.1Q trunk.
