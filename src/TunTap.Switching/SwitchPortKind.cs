@@ -12,7 +12,7 @@ public enum SwitchPortKind
     /// <summary>A TCP socket QEMU connects to (<c>qemu:tcp:[ADDR:]PORT</c>).</summary>
     QemuTcp,
 
-    /// <summary>A VXLAN tunnel to one remote endpoint (<c>vxlan:REMOTE[:PORT][@NETNS],vni=N</c>).</summary>
+    /// <summary>A VXLAN tunnel to one or more remote endpoints (<c>vxlan:REMOTE[:PORT][+REMOTE...][@NETNS],vni=N</c>).</summary>
     Vxlan,
 
     /// <summary>A UDP socket for QEMU's <c>-netdev dgram</c>, one frame per datagram (<c>qemu:dgram:[ADDR:]PORT[@NETNS][,remote=ADDR:PORT]</c>).</summary>

@@ -6,14 +6,14 @@ namespace TunTap.Switching;
 /// <summary>
 /// A port as written on the command line: <c>tap:IFNAME[@NETNS]</c>, <c>qemu:unix:PATH</c>,
 /// <c>qemu:tcp:[ADDR:]PORT</c>, <c>qemu:dgram:[ADDR:]PORT[@NETNS][,remote=ADDR:PORT]</c>,
-/// <c>qemu:dgram:unix:PATH[,remote=PATH]</c> or <c>vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT]</c>,
+/// <c>qemu:dgram:unix:PATH[,remote=PATH]</c> or <c>vxlan:REMOTE[:PORT][+REMOTE[:PORT]...][@NETNS],vni=N[,local=ADDR:PORT]</c>,
 /// optionally followed by <c>,vlan=N</c> (access port),
 /// <c>,trunk=N[,N|N-M...][,native=N]</c> (trunk) and <c>,mac-limit=N</c>.
 /// </summary>
 public sealed record SwitchPortSpec
 {
     /// <summary>The forms, for error messages and help.</summary>
-    public const string AllowedForms = "tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT, qemu:dgram:[ADDR:]PORT[@NETNS][,remote=ADDR:PORT], qemu:dgram:unix:PATH[,remote=PATH], vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT]; options after the spec: ,vlan=N | ,trunk=N[,N|N-M...][,native=N] and ,mac-limit=N";
+    public const string AllowedForms = "tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT, qemu:dgram:[ADDR:]PORT[@NETNS][,remote=ADDR:PORT], qemu:dgram:unix:PATH[,remote=PATH], vxlan:REMOTE[:PORT][+REMOTE...][@NETNS],vni=N[,local=ADDR:PORT]; options after the spec: ,vlan=N | ,trunk=N[,N|N-M...][,native=N] and ,mac-limit=N";
 
     private const string OptionForms = "vlan=N, trunk=N[,N|N-M...], native=N, mac-limit=N (vxlan: also vni=N, local=ADDR:PORT; qemu:dgram: also remote=ADDR:PORT or remote=PATH)";
 
@@ -34,6 +34,9 @@ public sealed record SwitchPortSpec
 
     /// <summary>For <see cref="SwitchPortKind.QemuTcp"/>: where to listen; for <see cref="SwitchPortKind.Vxlan"/>: the remote endpoint; for <see cref="SwitchPortKind.QemuDgram"/>: the remote (QEMU's local address), or null.</summary>
     public IPEndPoint? Endpoint { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.Vxlan"/>: every remote endpoint (the first is <see cref="Endpoint"/>).</summary>
+    public IReadOnlyList<IPEndPoint>? Remotes { get; init; }
 
     /// <summary>For <see cref="SwitchPortKind.Vxlan"/>: the VXLAN Network Identifier.</summary>
     public uint Vni { get; init; }
@@ -111,7 +114,7 @@ public sealed record SwitchPortSpec
     {
         SwitchPortKind.Tap => TapPort.Create(InterfaceName!, Netns),
         SwitchPortKind.QemuUnix => QemuStreamPort.ListenUnix(Path!, maxFrameSize, log: log),
-        SwitchPortKind.Vxlan => VxlanPort.Open(Endpoint!, Vni, Local, Netns, maxFrameSize),
+        SwitchPortKind.Vxlan => VxlanPort.Open(Remotes ?? [Endpoint!], Vni, Local, Netns, maxFrameSize),
         SwitchPortKind.QemuDgram => QemuDgramPort.OpenUdp(Local!, Endpoint, Netns),
         SwitchPortKind.QemuDgramUnix => QemuDgramPort.OpenUnix(Path!, RemotePath),
         _ => QemuStreamPort.ListenTcp(Endpoint!, maxFrameSize, log: log),
@@ -179,14 +182,25 @@ public sealed record SwitchPortSpec
             var rest = head["vxlan:".Length..];
             var at = rest.LastIndexOf('@');
             var netns = at < 0 ? null : rest[(at + 1)..];
-            var remote = at < 0 ? rest : rest[..at];
-            if (netns is { Length: 0 } || !TryParseRemote(remote, out var endpoint))
+            var remotes = new List<IPEndPoint>();
+            foreach (var remote in (at < 0 ? rest : rest[..at]).Split('+'))
             {
-                error = $"port '{text}': '{rest}' is not REMOTE, REMOTE:PORT or [IPV6]:PORT (then @NETNS, if any)";
+                if (!TryParseRemote(remote, out var endpoint) || (remotes.Count > 0 && endpoint.AddressFamily != remotes[0].AddressFamily))
+                {
+                    remotes.Clear();
+                    break;
+                }
+
+                remotes.Add(endpoint);
+            }
+
+            if (netns is { Length: 0 } || remotes.Count == 0)
+            {
+                error = $"port '{text}': '{rest}' is not REMOTE, REMOTE:PORT or [IPV6]:PORT, or several of one address family joined by '+' (then @NETNS, if any)";
                 return false;
             }
 
-            spec = new SwitchPortSpec { Kind = SwitchPortKind.Vxlan, Text = text, Endpoint = endpoint, Netns = netns };
+            spec = new SwitchPortSpec { Kind = SwitchPortKind.Vxlan, Text = text, Endpoint = remotes[0], Remotes = remotes, Netns = netns };
             return true;
         }
 
