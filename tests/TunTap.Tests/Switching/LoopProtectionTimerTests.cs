@@ -100,7 +100,10 @@ public sealed class LoopProtectionTimerTests
             a.Inject(Frame(MacAddress.Broadcast, Mac(1)));
         }
 
-        await Wait.UntilAsync(() => runner.ListPorts()[stormy].BlockReason is not null, TimeSpan.FromSeconds(10));
+        // All 25 through the switch (20 flooded, 5 dropped while blocked) before time moves on.
+        await Wait.UntilAsync(() => runner.Switch.GetCounters(stormy).ReceivedFrames == 25, TimeSpan.FromSeconds(10));
+        Assert.NotNull(runner.ListPorts()[stormy].BlockReason);
+        Assert.Equal(5, runner.Switch.GetCounters(stormy).GetDropped(SwitchDropReason.Blocked));
         _time.Advance(TimeSpan.FromSeconds(31));
         await Wait.UntilAsync(() => runner.ListPorts()[stormy].BlockReason is null, TimeSpan.FromSeconds(10));
 

@@ -107,10 +107,11 @@ public sealed class MirrorSessionTests
         var pa = runner.AddPort(new TapPort(a), new SwitchPortConfig { Name = "a" });
         runner.AddPort(new TapPort(b), new SwitchPortConfig { Name = "b" });
         var pm = runner.AddPort(new TapPort(m), new SwitchPortConfig { Name = "m" });
-        runner.AddMirror([pa], pm);
+        var session = runner.AddMirror([pa], pm);
         Assert.Throws<ArgumentException>(() => runner.AddMirror([pa], pm));
 
         await runner.RemovePortAsync(pa);
+        Assert.False(session.Sources.Contains(pa));
         var again = Tap("a2");
         Assert.Equal(pa, runner.AddPort(new TapPort(again), new SwitchPortConfig { Name = "a2" }));
         var frame = Frame(MacAddress.Broadcast, Mac(1));
