@@ -63,6 +63,9 @@ public sealed class QemuDgramPort : ISwitchPort, IPortCounterSource
     /// <inheritdoc/>
     public long PeerGeneration => Interlocked.Read(ref _generation);
 
+    /// <summary>Bytes waiting in the socket's receive queue (for tests).</summary>
+    internal int QueuedBytes => _socket.Available;
+
     /// <summary>Datagrams received (frames or not).</summary>
     public long ReceivedDatagrams => Interlocked.Read(ref _receivedDatagrams);
 

@@ -87,15 +87,16 @@ internal static class SwitchCommand
               -netdev dgram,id=n0,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=ADDR,remote.port=PORT
             and sends to remote=H:P (QEMU's local address), or without remote= to the last sender.
             vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT] tunnels frames over VXLAN (RFC 7348,
-            UDP port 4789 by default) to a Linux vxlan device or another switch.
+            UDP port 4789 by default) to a Linux vxlan device or another switch; with several
+            remotes (vxlan:R1+R2,...) floods go to each and unicast to the one the MAC is behind.
             Append ,vlan=N for an access port or ,trunk=N,N-M[,native=N] for an 802.1Q trunk.
 
             The switch learns MAC addresses per VLAN (aging, per-port and total limits), floods
             broadcast, multicast and unknown unicast, and blocks a port whose MAC addresses keep
             moving or that floods a broadcast storm (a loop) for --block-time seconds.
             --mirror 0,1=2 copies what ports 0 and 1 send and receive to port 2 (a listener).
-            Live per-port counters until Ctrl-C,
-            then a summary; the TAP devices it created are removed.
+            Live per-port counters until Ctrl-C, then a summary; the TAP devices it created are
+            removed.
 
             While it runs, /run/tuntap/switch-NAME.sock takes 'tuntap switch port add|del|list NAME',
             'tuntap switch mac NAME' and 'tuntap switch stats NAME'.

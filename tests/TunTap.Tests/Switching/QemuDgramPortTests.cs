@@ -162,6 +162,46 @@ public sealed class QemuDgramPortTests
         Assert.Equal(reply, await ReceiveAsync(vm));
     }
 
+    [Fact]
+    public async Task Dgram_port_sends_and_receives_without_allocating_per_frame()
+    {
+        using var vm = Bound();
+        await using var port = QemuDgramPort.OpenUdp(AnyLoopback);
+        using var batch = new PacketBatch(64, 1519);
+        var frame = Frame(MacAddress.Broadcast, Mac(1));
+        var token = TestContext.Current.CancellationToken;
+        for (var round = 0; round < 3; round++)
+        {
+            // Queued datagrams make the receive complete synchronously, on this thread.
+            for (var i = 0; i < 32; i++)
+            {
+                await vm.SendToAsync(frame, port.LocalEndPoint, token);
+            }
+
+            await Wait.UntilAsync(() => port.QueuedBytes > 0, Timeout);
+            await Task.Delay(20, token);
+            var thread = Environment.CurrentManagedThreadId;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var received = await port.ReceiveBatchAsync(batch, token);
+            var sent = await port.SendBatchAsync(batch, token);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.Equal(thread, Environment.CurrentManagedThreadId);
+            Assert.InRange(received, 1, 32);
+            Assert.Equal(received, sent);
+            if (round > 0)
+            {
+                Assert.Equal(0, allocated);
+            }
+
+            // Drain what came back so the VM socket does not fill up.
+            while (vm.Available > 0)
+            {
+                vm.Receive(new byte[2048]);
+            }
+        }
+    }
+
     private static async Task<List<byte[]>> ReceiveFramesAsync(QemuDgramPort port, PacketBatch batch, int expected)
     {
         using var cts = new CancellationTokenSource(Timeout);

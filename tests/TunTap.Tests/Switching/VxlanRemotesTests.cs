@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
 using TunTap.Switching;
+using TunTap.TestKit;
 using TunTap.Wire;
 using static TunTap.Tests.Switching.SwitchFrames;
 
@@ -83,6 +84,59 @@ public sealed class VxlanRemotesTests
         batch.TryAdd(Frame(Mac(5), Mac(1)));
         Assert.Equal(1, await port.SendBatchAsync(batch, token));
         Assert.Equal(2, port.SentDatagrams);
+    }
+
+    [Fact]
+    public async Task Several_remotes_learn_and_replicate_without_allocating_per_frame()
+    {
+        using var one = Bound("127.0.0.2");
+        using var two = Bound("127.0.0.3");
+        await using var port = VxlanPort.Open([(IPEndPoint)one.LocalEndPoint!, (IPEndPoint)two.LocalEndPoint!], 9, new IPEndPoint(IPAddress.Loopback, 0));
+        var datagram = Encapsulate(9, Frame(MacAddress.Broadcast, Mac(2)));
+        using var received = new PacketBatch(64, 1519);
+        using var outgoing = new PacketBatch(64, 1600);
+        outgoing.TryAdd(Frame(Mac(2), Mac(1)));
+        outgoing.TryAdd(Frame(MacAddress.Broadcast, Mac(1)));
+        var token = TestContext.Current.CancellationToken;
+        var buffer = new byte[2048];
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < 16; i++)
+            {
+                await two.SendToAsync(datagram, port.LocalEndPoint, token);
+            }
+
+            await Wait.UntilAsync(() => port.QueuedBytes > 0, Timeout);
+            await Task.Delay(20, token);
+            var thread = Environment.CurrentManagedThreadId;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var count = await port.ReceiveBatchAsync(received, token);
+            var sent = 0;
+            for (var i = 0; i < 8; i++)
+            {
+                sent += await port.SendBatchAsync(outgoing, token);
+            }
+
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(thread, Environment.CurrentManagedThreadId);
+            Assert.InRange(count, 1, 16);
+            Assert.Equal(16, sent);
+            if (round > 0)
+            {
+                Assert.Equal(0, allocated);
+            }
+
+            foreach (var remote in new[] { one, two })
+            {
+                while (remote.Available > 0)
+                {
+                    remote.Receive(buffer);
+                }
+            }
+        }
+
+        // Per round: 8 unicast copies to two only, 8 broadcast copies to each.
+        Assert.Equal(3 * (8 + 16), port.SentDatagrams);
     }
 
     private static byte[] Encapsulate(uint vni, byte[] frame)
