@@ -72,6 +72,8 @@ internal static class SwitchCommand
         };
         var gatewayVlan = new Option<int>("--gateway-vlan") { Description = "The VLAN the gateway is in.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
+        var blockTime = new Option<double>("--block-time") { Description = "A port blocked by loop protection forwards again after this many seconds (blocked again if the loop persists); 0: for as long as the switch runs.", DefaultValueFactory = _ => 30, HelpName = "SECONDS" };
+        var mirroring = new SwitchMirrorOptions();
 
         var command = new Command("run", """
             Run a learning Ethernet switch between TAP devices, QEMU VMs and VXLAN tunnels until Ctrl-C.
@@ -80,14 +82,21 @@ internal static class SwitchCommand
             qemu:unix:PATH and qemu:tcp:[ADDR:]PORT listen for a VM started with
               -netdev stream,id=n0,server=off,addr.type=unix,addr.path=PATH
             (4-byte big-endian length before every frame). A VM may disconnect and reconnect.
+            qemu:dgram:[ADDR:]PORT[@NETNS][,remote=ADDR:PORT] (or qemu:dgram:unix:PATH[,remote=PATH])
+            takes one frame per datagram from a VM started with (the switch's ADDR:PORT is QEMU's remote)
+              -netdev dgram,id=n0,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=ADDR,remote.port=PORT
+            and sends to remote=H:P (QEMU's local address), or without remote= to the last sender.
             vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT] tunnels frames over VXLAN (RFC 7348,
-            UDP port 4789 by default) to a Linux vxlan device or another switch.
+            UDP port 4789 by default) to a Linux vxlan device or another switch; with several
+            remotes (vxlan:R1+R2,...) floods go to each and unicast to the one the MAC is behind.
             Append ,vlan=N for an access port or ,trunk=N,N-M[,native=N] for an 802.1Q trunk.
 
             The switch learns MAC addresses per VLAN (aging, per-port and total limits), floods
             broadcast, multicast and unknown unicast, and blocks a port whose MAC addresses keep
-            moving or that floods a broadcast storm (a loop). Live per-port counters until Ctrl-C,
-            then a summary; the TAP devices it created are removed.
+            moving or that floods a broadcast storm (a loop) for --block-time seconds.
+            --mirror 0,1=2 copies what ports 0 and 1 send and receive to port 2 (a listener).
+            Live per-port counters until Ctrl-C, then a summary; the TAP devices it created are
+            removed.
 
             While it runs, /run/tuntap/switch-NAME.sock takes 'tuntap switch port add|del|list NAME',
             'tuntap switch mac NAME' and 'tuntap switch stats NAME'.
@@ -98,6 +107,8 @@ internal static class SwitchCommand
         {
             name, ports, macLimit, tableSize, aging, maxFrame, gateway, gatewayVlan, pcap, interval,
         };
+        command.Options.Add(blockTime);
+        mirroring.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var switchName = parse.GetRequiredValue(name);
@@ -123,6 +134,14 @@ internal static class SwitchCommand
                 throw new TunTapException($"--max-frame {parse.GetValue(maxFrame)} is out of range; allowed: 64-65535", "1518 fits an MTU of 1500 with a VLAN tag");
             }
 
+            if (parse.GetValue(blockTime) is < 0 or > 86_400 or double.NaN)
+            {
+                throw new TunTapException($"--block-time {parse.GetValue(blockTime).ToString(CultureInfo.InvariantCulture)} is out of range; allowed: 0-86400 seconds", "0 keeps a blocked port blocked for as long as the switch runs");
+            }
+
+            var hasGateway = parse.GetValue(gateway) is { Length: > 0 };
+            var mirrors = SwitchMirrorOptions.ResolveMirrors(parse.GetValue(mirroring.Mirror), specs, hasGateway);
+            var capturePorts = SwitchMirrorOptions.ResolveCapturePorts(parse.GetValue(mirroring.PcapPorts), parse.GetValue(pcap) is not null, specs, hasGateway);
             void Log(string line) => Console.Error.WriteLine($"switch {switchName}: {line}");
             var options = new SwitchOptions
             {
@@ -131,6 +150,7 @@ internal static class SwitchCommand
                 MacTableCapacity = parse.GetValue(tableSize),
                 MacAgingTime = TimeSpan.FromSeconds(parse.GetValue(aging)),
                 MaxFrameSize = parse.GetValue(maxFrame),
+                BlockTime = TimeSpan.FromSeconds(parse.GetValue(blockTime)),
                 Log = Log,
             };
 
@@ -139,6 +159,7 @@ internal static class SwitchCommand
             await using var capture = pcapFile is null ? null : CaptureFile.Create(pcapFile.FullName, PcapLinkType.Ethernet);
             var runner = new SwitchRunner(new LearningSwitch(options), new SwitchRunnerOptions { Log = Log }, capture?.Writer);
             var sets = new SwitchCounterSets(runner);
+            runner.SetCapturePorts(capturePorts as IReadOnlyCollection<int>);
             await using (runner.ConfigureAwait(false))
             {
                 // The control socket first: a second switch of the same name fails before creating anything.
@@ -157,6 +178,12 @@ internal static class SwitchCommand
                         var gatewayPort = new GatewayPort(gateways, GatewayPort.MacFor(switchName), options.MaxFrameSize);
                         runner.AddPort(gatewayPort, new SwitchPortConfig { Name = gatewayPort.Name, Vlan = PortVlan.Access((ushort)parse.GetValue(gatewayVlan)) });
                         Console.Out.WriteLine($"switch {switchName}: gateway {string.Join(", ", gateways)} at {gatewayPort.Mac} in VLAN {parse.GetValue(gatewayVlan)}");
+                    }
+
+                    foreach (var (sources, destination) in mirrors)
+                    {
+                        runner.AddMirror(sources, destination);
+                        Console.Out.WriteLine($"switch {switchName}: mirroring {string.Join(", ", sources.Select(s => runner.Switch.GetPortConfig(s).Name))} to {runner.Switch.GetPortConfig(destination).Name}");
                     }
 
                     Console.Out.WriteLine($"switch {switchName}: running with {specs.Length} port{(specs.Length == 1 ? "" : "s")}: {string.Join(", ", runner.ListPorts().Select(p => $"{p.Name} ({p.Vlan})"))}; control socket {control.Path}; Ctrl-C stops");
