@@ -33,6 +33,8 @@ internal sealed partial class WgPair : IAsyncDisposable
         NameB = scope.NewName();
     }
 
+    public NetnsScope Scope => _scope;
+
     public string A => _scope.Names[0];
 
     public string B => _scope.Names[1];
