@@ -94,7 +94,7 @@ internal static class WgInterfaceCommand
                     }
 
                     var work = WatchDeviceAsync(device, () => deleted = true, shutdown.Token);
-                    var counters = new CounterSet(ifname, rows => ReadCounters(wg, rows));
+                    var counters = new CounterSet(ifname, rows => ReadCounters(wg.Device, rows));
                     await LiveCounters.RunAsync([counters], work, daemon ? TimeSpan.Zero : interval, shutdown.Token).ConfigureAwait(false);
                     Console.Out.WriteLine($"summary: {LiveCounters.Line([counters])}");
                 }
@@ -138,9 +138,9 @@ internal static class WgInterfaceCommand
         }
     }
 
-    private static void ReadCounters(WireGuardInterface wg, List<(string, long)> rows)
+    /// <summary>The counters <c>tuntap wg</c> shows (all zero while no private key is set, i.e. no device).</summary>
+    internal static void ReadCounters(WireGuardDevice? device, List<(string, long)> rows)
     {
-        var device = wg.Device;
         var peers = device?.GetPeers() ?? [];
         long rx = 0, tx = 0;
         foreach (var peer in peers)
