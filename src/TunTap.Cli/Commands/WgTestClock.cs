@@ -7,7 +7,8 @@ namespace TunTap.Cli.Commands;
 /// TEST ONLY (behind the hidden <c>--test-rekey-after-seconds</c> option): a clock whose monotonic
 /// timestamps run <c>RekeyAfterTime / seconds</c> times faster than real time, so keypairs age that
 /// much faster and every age limit (rekey after 120 s, reject after 180 s, the 5 s gap between
-/// initiations, the cookie secret's lifetime) shrinks by the same factor. Timers and the wall clock
+/// initiations, the cookie secret's lifetime, the one-second window that decides "under load")
+/// shrinks by the same factor. Timers and the wall clock
 /// (handshake timestamps, <c>wg show</c>'s latest handshake) keep real time, so retransmits and
 /// keepalives behave as in production and peers such as wireguard-go accept our handshakes.
 /// </summary>
