@@ -8,12 +8,17 @@ namespace TunTap.WireGuard.Uapi;
 /// The wireguard-go compatible control socket: a Unix stream socket at
 /// <c>/var/run/wireguard/NAME.sock</c> (directory 0755, socket 0600) where <c>wg</c> sends
 /// <c>get=1</c> and <c>set=1</c> requests. A stale socket left by a dead process is replaced; one
-/// a live process answers on is not. Disposing stops serving and removes the socket file.
+/// a live process answers on is not. Each connection is served on its own; one that sends no
+/// line for <see cref="DefaultIdleTimeout"/> is closed, so silent clients cannot pile up.
+/// Disposing stops serving and removes the socket file.
 /// </summary>
 public sealed class UapiServer : IAsyncDisposable
 {
     /// <summary>Where wg looks for userspace implementations' sockets.</summary>
     public const string DefaultDirectory = "/var/run/wireguard";
+
+    /// <summary>How long a connection may stay silent (mid-request or between requests) before it is closed.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(10);
 
     private const int MaxLineLength = 4096;
     private const int MaxRequestLines = 1 << 16;
@@ -22,11 +27,13 @@ public sealed class UapiServer : IAsyncDisposable
     private readonly WireGuardInterface _interface;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
+    private readonly TimeSpan _idleTimeout;
     private int _disposed;
 
-    private UapiServer(Socket listener, string path, WireGuardInterface wireGuardInterface)
+    private UapiServer(Socket listener, string path, WireGuardInterface wireGuardInterface, TimeSpan idleTimeout)
     {
         _listener = listener;
+        _idleTimeout = idleTimeout;
         SocketPath = path;
         _interface = wireGuardInterface;
         _acceptLoop = Task.Run(RoutineAcceptAsync);
@@ -39,10 +46,15 @@ public sealed class UapiServer : IAsyncDisposable
     public static string GetSocketPath(string name, string directory = DefaultDirectory) => Path.Combine(directory, name + ".sock");
 
     /// <summary>Creates the socket for <paramref name="wireGuardInterface"/> and starts answering.</summary>
+    /// <param name="wireGuardInterface">The interface to configure and report.</param>
+    /// <param name="directory">Where the socket goes.</param>
+    /// <param name="idleTimeout">Closes a connection silent this long; default <see cref="DefaultIdleTimeout"/>.</param>
     /// <exception cref="TunTapException">Another live process owns the socket.</exception>
-    public static UapiServer Listen(WireGuardInterface wireGuardInterface, string directory = DefaultDirectory)
+    public static UapiServer Listen(WireGuardInterface wireGuardInterface, string directory = DefaultDirectory, TimeSpan? idleTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(wireGuardInterface);
+        var idle = idleTimeout ?? DefaultIdleTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(idle, TimeSpan.Zero, nameof(idleTimeout));
         if (OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException("UAPI sockets need Unix file modes");
@@ -74,7 +86,7 @@ public sealed class UapiServer : IAsyncDisposable
             File.SetUnixFileMode(stagingPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             File.Move(stagingPath, path, overwrite: true);
             listener.Listen(16);
-            return new UapiServer(listener, path, wireGuardInterface);
+            return new UapiServer(listener, path, wireGuardInterface, idle);
         }
         catch
         {
@@ -179,14 +191,26 @@ public sealed class UapiServer : IAsyncDisposable
         }
     }
 
-    private static async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancellationToken)
+    // Null (the connection ends) at end of stream, for an over-long line, or after the idle timeout.
+    private async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancellationToken)
     {
-        var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(_idleTimeout);
+        string? line;
+        try
+        {
+            line = await reader.ReadLineAsync(idle.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
         return line is { Length: > MaxLineLength } ? null : line;
     }
 
     // The lines up to the empty line that ends a set request; null when the stream ends first or it is absurdly long.
-    private static async Task<List<string>?> ReadRequestAsync(StreamReader reader, CancellationToken cancellationToken)
+    private async Task<List<string>?> ReadRequestAsync(StreamReader reader, CancellationToken cancellationToken)
     {
         var lines = new List<string>();
         while (lines.Count < MaxRequestLines)
