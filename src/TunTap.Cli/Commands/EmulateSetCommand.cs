@@ -30,9 +30,10 @@ internal static class EmulateSetCommand
             ("spec", Spec("--spec", "SPEC", "Any link spec text (see docs/emulation.md).")),
         };
         var command = new Command("set", """
-            Change the model of a running link (from 'emulate up', or 'emulate link --name') without
-            restarting it: packets already inside the link finish as they were, new ones take the new
-            model. By default each option given replaces that option only (--delay keeps the rate, and
+            Change a running link's model live, without restarting it or losing packets in flight.
+
+            Works on the links of 'emulate up' and on the one of 'emulate link --name'. Packets already
+            inside the link finish as they were, new ones take the new model. By default each option given replaces that option only (--delay keeps the rate, and
             drops the old jitter unless --jitter is given too; --rate and --trace replace each other);
             --replace starts from no impairment.
 
