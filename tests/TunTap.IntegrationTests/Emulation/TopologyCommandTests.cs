@@ -195,6 +195,24 @@ public sealed partial class TopologyCommandTests
         }
     }
 
+    [Fact]
+    public async Task Up_refuses_a_topology_whose_namespace_exists_and_touches_nothing()
+    {
+        Requires.Root();
+        await using var scope = await NetnsScope.CreateAsync("topo", 0);
+        var name = scope.NewName();
+        scope.Adopt($"{name}-laptop");
+        scope.Adopt($"{name}-ap");
+        scope.Adopt($"{name}-server");
+        (await ProcessRunner.RunAsync("ip", ["netns", "add", $"{name}-ap"], TimeSpan.FromSeconds(10))).EnsureSuccess();
+
+        var result = await TuntapCli.RunAsync("emulate", "up", Example("wifi-last-hop.toml"), "--name", name);
+        TuntapCli.AssertUserError(result, $"network namespace '{name}-ap' already exists");
+        Assert.False(File.Exists($"/run/netns/{name}-laptop"));
+        Assert.True(File.Exists($"/run/netns/{name}-ap"));
+        Assert.False(File.Exists($"/run/tuntap/emulate-{name}.sock"));
+    }
+
     private static async Task<BackgroundProcess> UpAsync(NetnsScope scope, string path, string name, string[] hosts)
     {
         foreach (var host in hosts)
