@@ -13,7 +13,7 @@ internal static class EmulateSetCommand
         var name = EmulateUpCommand.NameOption("The emulation (default: the only one running).");
         var direction = new Option<string>("--dir") { Description = "Which direction: a2b (packets end A sends), b2a, or both.", DefaultValueFactory = _ => "both", HelpName = "DIR" };
         direction.AcceptOnlyFromAmong("a2b", "b2a", "both");
-        var replace = new Option<bool>("--replace") { Description = "Start from no impairment instead of the current model (by default the options given override only what they name)." };
+        var replace = new Option<bool>("--replace") { Description = "Start from no impairment instead of the current model (by default the options given replace only what they name)." };
         var values = new (string Key, Option<string?> Option)[]
         {
             ("delay", Spec("--delay", "TIME", "One-way delay, e.g. 80ms.")),
@@ -30,9 +30,11 @@ internal static class EmulateSetCommand
             ("spec", Spec("--spec", "SPEC", "Any link spec text (see docs/emulation.md).")),
         };
         var command = new Command("set", """
-            Change the model of a running link (from 'emulate up', or 'emulate link --name') without
-            restarting it: packets already inside the link finish as they were, new ones take the new
-            model. By default the options override only what they name (e.g. --delay keeps the rate);
+            Change a running link's model live, without restarting it or losing packets in flight.
+
+            Works on the links of 'emulate up' and on the one of 'emulate link --name'. Packets already
+            inside the link finish as they were, new ones take the new model. By default each option given replaces that option only (--delay keeps the rate, and
+            drops the old jitter unless --jitter is given too; --rate and --trace replace each other);
             --replace starts from no impairment.
 
             Examples:

@@ -54,7 +54,8 @@ public sealed class ControlledLink
 
     /// <summary>
     /// Changes the model of <paramref name="direction"/>: <paramref name="spec"/> on top of the current
-    /// spec (what it names overrides, the rest stays), or alone when <paramref name="replace"/>. New
+    /// spec (each option it names replaces that option, the rest stays: <see cref="LinkSpecMerge"/>),
+    /// or alone when <paramref name="replace"/>. New
     /// arrivals take the new model at once; packets inside the link finish as they were.
     /// </summary>
     /// <exception cref="TunTapException">The spec is invalid; nothing changed.</exception>
@@ -84,5 +85,5 @@ public sealed class ControlledLink
         }
     }
 
-    private static string Combine(string current, string spec, bool replace) => replace ? spec.Trim() : $"{current} {spec}".Trim();
+    private static string Combine(string current, string spec, bool replace) => replace ? spec.Trim() : LinkSpecMerge.Merge(current, spec);
 }

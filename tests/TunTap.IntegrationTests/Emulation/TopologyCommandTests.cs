@@ -89,7 +89,7 @@ public sealed partial class TopologyCommandTests
 
                 var set = await TuntapCli.RunAsync("emulate", "set", "--name", name, "wire", "--delay", "100ms");
                 Assert.True(set.ExitCode == 0, set.StandardOutput + set.StandardError);
-                Assert.Contains("link wire: a->b: delay 20ms rate 100mbit delay 100ms; b->a: delay 20ms rate 100mbit delay 100ms", set.StandardOutput, StringComparison.Ordinal);
+                Assert.Contains("link wire: a->b: rate 100mbit delay 100ms; b->a: rate 100mbit delay 100ms", set.StandardOutput, StringComparison.Ordinal);
 
                 var after = await PingRttsAsync(name, topology);
                 Assert.InRange(Median(after), 200.0, 260.0);
@@ -193,6 +193,24 @@ public sealed partial class TopologyCommandTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public async Task Up_refuses_a_topology_whose_namespace_exists_and_touches_nothing()
+    {
+        Requires.Root();
+        await using var scope = await NetnsScope.CreateAsync("topo", 0);
+        var name = scope.NewName();
+        scope.Adopt($"{name}-laptop");
+        scope.Adopt($"{name}-ap");
+        scope.Adopt($"{name}-server");
+        (await ProcessRunner.RunAsync("ip", ["netns", "add", $"{name}-ap"], TimeSpan.FromSeconds(10))).EnsureSuccess();
+
+        var result = await TuntapCli.RunAsync("emulate", "up", Example("wifi-last-hop.toml"), "--name", name);
+        TuntapCli.AssertUserError(result, $"network namespace '{name}-ap' already exists");
+        Assert.False(File.Exists($"/run/netns/{name}-laptop"));
+        Assert.True(File.Exists($"/run/netns/{name}-ap"));
+        Assert.False(File.Exists($"/run/tuntap/emulate-{name}.sock"));
     }
 
     private static async Task<BackgroundProcess> UpAsync(NetnsScope scope, string path, string name, string[] hosts)

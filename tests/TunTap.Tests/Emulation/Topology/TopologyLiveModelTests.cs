@@ -83,7 +83,7 @@ public sealed class TopologyLiveModelTests
         using (var reply = JsonDocument.Parse(handler.Handle("set wifi a2b delay 50ms loss 1%")))
         {
             Assert.True(reply.RootElement.GetProperty("ok").GetBoolean());
-            Assert.Equal("delay 5ms delay 50ms loss 1%", reply.RootElement.GetProperty("a2b").GetString());
+            Assert.Equal("delay 50ms loss 1%", reply.RootElement.GetProperty("a2b").GetString());
             Assert.Equal("delay 5ms", reply.RootElement.GetProperty("b2a").GetString());
         }
 
@@ -115,6 +115,18 @@ public sealed class TopologyLiveModelTests
 
         await stop.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+    }
+
+    [Theory]
+    [InlineData("delay 20ms 5ms rate 10mbit queue 100", "delay 80ms", "rate 10mbit queue 100 delay 80ms")]
+    [InlineData("delay 20ms loss gemodel 1% 30% slot 1ms 5ms packets 4", "loss 2%", "delay 20ms slot 1ms 5ms packets 4 loss 2%")]
+    [InlineData("delay 20ms rate 10mbit", "trace /t/up once", "delay 20ms trace /t/up once")]
+    [InlineData("trace /t/up delay 5ms", "rate 1mbit", "delay 5ms rate 1mbit")]
+    [InlineData("", "delay 1ms", "delay 1ms")]
+    [InlineData("codel target 5ms interval 100ms rate 1mbit", "queue 10", "codel target 5ms interval 100ms rate 1mbit queue 10")]
+    public void A_change_replaces_each_option_it_names_as_a_whole(string current, string change, string expected)
+    {
+        Assert.Equal(expected, LinkSpecMerge.Merge(current, change));
     }
 
     [Theory]
