@@ -78,6 +78,45 @@ public sealed partial class DhcpCommandTests
     }
 
     [Fact]
+    public async Task Busybox_udhcpc_renews_its_short_lease_by_unicast_and_releases_it_on_exit()
+    {
+        Requires.Root();
+        Requires.Tool("busybox");
+        await using var scope = await NetnsScope.CreateAsync("swdr", 1);
+        var ns = scope.Names[0];
+        var folder = Directory.CreateTempSubdirectory("tt-dhcp-").FullName;
+        try
+        {
+            await using var sw = TuntapCli.Start("switch", "run", scope.NewName(), "--port", $"tap:tt-dr@{ns}", "--gateway", "10.99.0.1/24",
+                "--dhcp", "10.99.0.100-10.99.0.110", "--lease-time", "10s", "--dhcp-leases", Path.Combine(folder, "leases"), "--stats-interval", "0");
+            await sw.WaitForOutputAsync("running with 1 port", Startup);
+            (await NetnsScope.ExecAsync(ns, "ip", "link", "set", "dev", "tt-dr", "address", "02:99:00:00:00:01", "up")).EnsureSuccess();
+            var script = WriteScript(folder);
+            var log = Path.Combine(folder, "tt-dr-02-99-00-00-00-01.log");
+
+            // Without -q udhcpc keeps the lease: it renews at T1 (5 s) by unicast to the server; -R releases at exit.
+            await using (var client = ProcessRunner.StartBackground("ip", ["netns", "exec", ns, "busybox", "udhcpc", "-i", "tt-dr", "-f", "-R", "-t", "10", "-T", "3", "-s", script]))
+            {
+                await Wait.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("renew ip=10.99.0.100", StringComparison.Ordinal), TimeSpan.FromSeconds(60), () => $"{(File.Exists(log) ? File.ReadAllText(log) : "no log")}\n{client.Describe()}\n{sw.Describe()}");
+                client.Signal(15);
+                await client.WaitForExitAsync(TimeSpan.FromSeconds(20));
+            }
+
+            await sw.WaitForOutputAsync("dhcp: 02:99:00:00:00:01 released 10.99.0.100", TimeSpan.FromSeconds(20));
+            sw.Signal(2);
+            Assert.Equal(0, await sw.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+            var gateway = SwitchCommandTests.PortSummaries(sw.StandardOutput)["gateway:10.99.0.1/24"];
+            Assert.True(gateway["dhcp-acks"] >= 2, sw.StandardOutput); // the first and at least one renewal
+            Assert.Equal(0, gateway["dhcp-naks"]);
+            Assert.Equal(0, gateway["dhcp-dropped"]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Dhcp_without_an_ipv4_gateway_is_a_user_error()
     {
         var result = await TuntapCli.RunAsync("switch", "run", "tt-dhcp-err", "--port", "tap:tt-dx", "--dhcp", "10.0.0.5-10.0.0.9");
@@ -95,6 +134,21 @@ public sealed partial class DhcpCommandTests
         (await NetnsScope.ExecAsync(netns, "ip", "link", "set", "dev", device, "address", mac, "up")).EnsureSuccess();
         (await NetnsScope.ExecAsync(netns, "ip", "addr", "flush", "dev", device)).EnsureSuccess();
         var log = Path.Combine(folder, $"{device}-{mac.Replace(':', '-')}.log");
+        var script = WriteScript(folder);
+        var run = await ProcessRunner.RunInAsync(netns, "busybox", ["udhcpc", "-i", device, "-f", "-q", "-n", "-t", "10", "-T", "3", "-s", script], TimeSpan.FromSeconds(90));
+        Assert.True(run.ExitCode == 0, $"udhcpc in {netns} failed:\n{run.StandardOutput}\n{run.StandardError}");
+        var bound = File.ReadAllLines(log).LastOrDefault(l => l.StartsWith("bound ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"udhcpc never bound:\n{File.ReadAllText(log)}\n{run.StandardError}");
+        var match = Bound().Match(bound);
+        Assert.True(match.Success, bound);
+        var shown = await NetnsScope.ExecAsync(netns, "ip", "-4", "addr", "show", "dev", device);
+        Assert.Contains($"inet {match.Groups[1].Value}/{match.Groups[2].Value}", shown.StandardOutput, StringComparison.Ordinal);
+        return new UdhcpcLease(match.Groups[1].Value, match.Groups[2].Value, match.Groups[3].Value, match.Groups[4].Value, match.Groups[5].Value, match.Groups[6].Value);
+    }
+
+    /// <summary>The udhcpc script: applies the lease and appends it to FOLDER/IFNAME-MAC.log.</summary>
+    private static string WriteScript(string folder)
+    {
         var script = Path.Combine(folder, "udhcpc.script");
         if (!File.Exists(script))
         {
@@ -112,15 +166,7 @@ public sealed partial class DhcpCommandTests
             }
         }
 
-        var run = await ProcessRunner.RunInAsync(netns, "busybox", ["udhcpc", "-i", device, "-f", "-q", "-n", "-t", "10", "-T", "3", "-s", script], TimeSpan.FromSeconds(90));
-        Assert.True(run.ExitCode == 0, $"udhcpc in {netns} failed:\n{run.StandardOutput}\n{run.StandardError}");
-        var bound = File.ReadAllLines(log).LastOrDefault(l => l.StartsWith("bound ", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"udhcpc never bound:\n{File.ReadAllText(log)}\n{run.StandardError}");
-        var match = Bound().Match(bound);
-        Assert.True(match.Success, bound);
-        var shown = await NetnsScope.ExecAsync(netns, "ip", "-4", "addr", "show", "dev", device);
-        Assert.Contains($"inet {match.Groups[1].Value}/{match.Groups[2].Value}", shown.StandardOutput, StringComparison.Ordinal);
-        return new UdhcpcLease(match.Groups[1].Value, match.Groups[2].Value, match.Groups[3].Value, match.Groups[4].Value, match.Groups[5].Value, match.Groups[6].Value);
+        return script;
     }
 
     [GeneratedRegex(@"^bound ip=(\S+) mask=(\S+) router=(\S+) dns=(\S+) serverid=(\S+) lease=(\S+)")]
