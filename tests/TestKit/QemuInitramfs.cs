@@ -41,7 +41,7 @@ public static class QemuInitramfs
         while read -r verb arg; do
           case "$verb" in
             ping)
-              if ping -c 3 -W 5 "$arg" > /tmp/ping.out 2>&1; then echo "TT-PING-OK $arg"; else cat /tmp/ping.out; echo "TT-PING-FAIL $arg"; fi ;;
+              if ping -c 3 -W 15 "$arg" > /tmp/ping.out 2>&1; then echo "TT-PING-OK $arg"; else cat /tmp/ping.out; echo "TT-PING-FAIL $arg"; fi ;;
             quit) break ;;
           esac
         done
