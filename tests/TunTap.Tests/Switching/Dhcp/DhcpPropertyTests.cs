@@ -23,7 +23,18 @@ public sealed class DhcpPropertyTests
             }
 
             _ = server.Process(bytes, reply);
+
+            // The same bytes as the payload of a valid UDP datagram to the server port.
+            var frame = new byte[42 + bytes.Length];
+            EthernetFrame.WriteHeader(frame, MacAddress.Broadcast, Mac(1), EtherType.Ipv4);
+            var ip = Ipv4Packet.WriteHeader(frame.AsSpan(14), 0, 0xFFFF_FFFF, IpProtocol.Udp, 8 + bytes.Length);
+            var udp = UdpDatagram.WriteHeader(ip.Payload, DhcpMessage.ClientPort, DhcpMessage.ServerPort, bytes.Length);
+            bytes.CopyTo(udp.Payload);
+            udp.FillChecksum(udp.PseudoHeaderSum(0, 0xFFFF_FFFF));
+            var written = server.Process(frame, reply);
+            Assert.True(written == 0 || Parse(reply.AsSpan(0, written)).Type is DhcpMessageType.Offer or DhcpMessageType.Ack or DhcpMessageType.Nak);
         }, iter: 3000, threads: 1);
+        Assert.True(server.Counters.Received >= 3000);
     }
 
     [Fact]
