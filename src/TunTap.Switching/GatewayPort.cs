@@ -14,8 +14,8 @@ namespace TunTap.Switching;
 /// neighbor solicitations for the gateway IPs, and ICMP/ICMPv6 echo (and UDP echo, port 7) sent to
 /// them, with a <see cref="PacketResponder"/>, and DHCP when <see cref="Dhcp"/> is set. Frames the
 /// switch sends to it go through the DHCP server and the responder; their answers come back as
-/// frames received from the port. Nothing else is answered or routed. Nothing is allocated per frame; when answers pile up faster than the switch takes
-/// them, the excess is dropped and counted.
+/// frames received from the port. Nothing else is answered or routed. Nothing is allocated per
+/// frame; when answers pile up faster than the switch takes them, the excess is dropped and counted.
 /// </summary>
 public sealed class GatewayPort : ISwitchPort, IPortCounterSource
 {
