@@ -3,6 +3,7 @@ using TunTap.TestKit;
 
 namespace TunTap.IntegrationTests.Switching;
 
+[Collection(nameof(QemuVmCollection))]
 public sealed class QemuVmTests
 {
     // TCG (no KVM) boots a guest in seconds on an idle machine; CI is a loaded 2-core box.
