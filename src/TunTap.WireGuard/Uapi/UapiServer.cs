@@ -55,48 +55,10 @@ public sealed class UapiServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(wireGuardInterface);
         var idle = idleTimeout ?? DefaultIdleTimeout;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(idle, TimeSpan.Zero, nameof(idleTimeout));
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("UAPI sockets need Unix file modes");
-        }
-
-        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
-            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         var path = GetSocketPath(wireGuardInterface.Name, directory);
-        if (File.Exists(path))
-        {
-            if (IsAnswering(path))
-            {
-                throw new TunTapException($"{path} is in use by another process", $"stop the process serving {wireGuardInterface.Name}, or choose another interface name");
-            }
-
-            File.Delete(path);
-        }
-
-        // Bind in a private (0700) directory, make the socket 0600, then rename it into place: it is
-        // never reachable with looser permissions, whatever the umask.
-        var staging = Directory.CreateDirectory(
-            Path.Combine(directory, $".{wireGuardInterface.Name}-{Guid.NewGuid():N}"),
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            var stagingPath = Path.Combine(staging.FullName, "uapi.sock");
-            listener.Bind(new UnixDomainSocketEndPoint(stagingPath));
-            File.SetUnixFileMode(stagingPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.Move(stagingPath, path, overwrite: true);
-            listener.Listen(16);
-            return new UapiServer(listener, path, wireGuardInterface, idle);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-        finally
-        {
-            staging.Delete(recursive: true);
-        }
+        var listener = UnixSocketListener.Listen(path, 16, ownerOnly: true, () => new TunTapException(
+            $"{path} is in use by another process", $"stop the process serving {wireGuardInterface.Name}, or choose another interface name"));
+        return new UapiServer(listener, path, wireGuardInterface, idle);
     }
 
     /// <summary>Answers one connection's requests until it closes (exposed for tests over a socket pair or stream).</summary>
@@ -166,29 +128,8 @@ public sealed class UapiServer : IAsyncDisposable
         {
         }
 
-        try
-        {
-            File.Delete(SocketPath);
-        }
-        catch (IOException)
-        {
-        }
-
+        UnixSocketListener.Remove(SocketPath);
         _stop.Dispose();
-    }
-
-    private static bool IsAnswering(string path)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     // Null (the connection ends) at end of stream, for an over-long line, or after the idle timeout.
