@@ -63,12 +63,15 @@ public sealed class QemuVlanTrunkTests
             var frames = await TrunkFramesAsync(pcap);
 
             // The guest's echo requests and the namespaces' replies, each tagged with its VLAN.
-            Assert.Contains(new TrunkFrame("10", "10.10.0.2", "10.10.0.1", "", "8"), frames);
-            Assert.Contains(new TrunkFrame("10", "10.10.0.1", "10.10.0.2", "", "0"), frames);
-            Assert.Contains(new TrunkFrame("20", "10.20.0.2", "10.20.0.1", "", "8"), frames);
-            Assert.Contains(new TrunkFrame("20", "10.20.0.1", "10.20.0.2", "", "0"), frames);
-            Assert.Contains(new TrunkFrame("10", "", "", "10.10.0.1", ""), frames); // the namespace's ARP
-            Assert.Contains(new TrunkFrame("20", "", "", "10.20.0.1", ""), frames);
+            Assert.Contains(new TrunkFrame("10", "10.10.0.2", "10.10.0.1", "", "", "8"), frames);
+            Assert.Contains(new TrunkFrame("10", "10.10.0.1", "10.10.0.2", "", "", "0"), frames);
+            Assert.Contains(new TrunkFrame("20", "10.20.0.2", "10.20.0.1", "", "", "8"), frames);
+            Assert.Contains(new TrunkFrame("20", "10.20.0.1", "10.20.0.2", "", "", "0"), frames);
+            Assert.Contains(new TrunkFrame("10", "", "", "10.10.0.1", "10.10.0.2", ""), frames); // the namespace's ARP reply
+            Assert.Contains(new TrunkFrame("20", "", "", "10.20.0.1", "10.20.0.2", ""), frames);
+
+            // The VLAN 10 namespace's request for 10.20.0.1 stayed in VLAN 10.
+            Assert.Contains(new TrunkFrame("10", "", "", "10.10.0.1", "10.20.0.1", ""), frames);
             foreach (var frame in frames)
             {
                 var senders = new[] { frame.Source, frame.Destination, frame.ArpSender }.Where(a => a.Length > 0).ToList();
@@ -102,20 +105,20 @@ public sealed class QemuVlanTrunkTests
     {
         var tshark = await ProcessRunner.RunAsync(
             "tshark",
-            ["-r", pcap, "-n", "-T", "fields", "-E", "occurrence=f", "-e", "vlan.id", "-e", "ip.src", "-e", "ip.dst", "-e", "arp.src.proto_ipv4", "-e", "icmp.type"],
+            ["-r", pcap, "-n", "-T", "fields", "-E", "occurrence=f", "-e", "vlan.id", "-e", "ip.src", "-e", "ip.dst", "-e", "arp.src.proto_ipv4", "-e", "arp.dst.proto_ipv4", "-e", "icmp.type"],
             TimeSpan.FromSeconds(60));
         tshark.EnsureSuccess();
         var frames = new List<TrunkFrame>();
         foreach (var line in tshark.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var fields = line.TrimEnd('\r').Split('\t');
-            Assert.True(fields.Length == 5, $"tshark line: {line}");
-            frames.Add(new TrunkFrame(fields[0], fields[1], fields[2], fields[3], fields[4]));
+            Assert.True(fields.Length == 6, $"tshark line: {line}");
+            frames.Add(new TrunkFrame(fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]));
         }
 
         Assert.NotEmpty(frames);
         return frames;
     }
 
-    private sealed record TrunkFrame(string Vlan, string Source, string Destination, string ArpSender, string IcmpType);
+    private sealed record TrunkFrame(string Vlan, string Source, string Destination, string ArpSender, string ArpTarget, string IcmpType);
 }
