@@ -42,11 +42,12 @@ public sealed partial class QemuGuest : IAsyncDisposable
     /// <param name="socketPath">The switch's <c>qemu:unix:</c> socket.</param>
     /// <param name="mac">The NIC's MAC address.</param>
     /// <param name="timeout">How long one boot may take.</param>
-    public static async Task<QemuGuest> StartAsync(string name, QemuKernel kernel, string initramfs, string socketPath, string mac, TimeSpan timeout)
+    /// <param name="dhcp">False to skip DHCP (the console says <c>TT-DHCP-SKIPPED</c>), e.g. on a trunk port without a native VLAN.</param>
+    public static async Task<QemuGuest> StartAsync(string name, QemuKernel kernel, string initramfs, string socketPath, string mac, TimeSpan timeout, bool dhcp = true)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var guest = Start(name, kernel, initramfs, socketPath, mac);
+            var guest = Start(name, kernel, initramfs, socketPath, mac, dhcp);
             try
             {
                 await guest.WaitForAnyAsync(["TT-BOOT-OK "], timeout).ConfigureAwait(false);
@@ -70,13 +71,14 @@ public sealed partial class QemuGuest : IAsyncDisposable
     /// <param name="initramfs">The initramfs (see <see cref="QemuInitramfs.GetOrBuildAsync"/>).</param>
     /// <param name="socketPath">The switch's <c>qemu:unix:</c> socket.</param>
     /// <param name="mac">The NIC's MAC address.</param>
-    public static QemuGuest Start(string name, QemuKernel kernel, string initramfs, string socketPath, string mac)
+    /// <param name="dhcp">False to skip DHCP (the console says <c>TT-DHCP-SKIPPED</c>).</param>
+    public static QemuGuest Start(string name, QemuKernel kernel, string initramfs, string socketPath, string mac, bool dhcp = true)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         string[] args =
         [
             "-machine", "q35", "-accel", "tcg", "-m", "256", "-smp", "1", "-nographic", "-no-reboot",
-            "-kernel", kernel.Image, "-initrd", initramfs, "-append", "console=ttyS0 quiet panic=-1 no_timer_check",
+            "-kernel", kernel.Image, "-initrd", initramfs, "-append", "console=ttyS0 quiet panic=-1 no_timer_check" + (dhcp ? string.Empty : " tt.dhcp=0"),
             "-nic", "none",
             "-netdev", $"stream,id=n0,server=off,addr.type=unix,addr.path={socketPath}",
             "-device", $"virtio-net-pci,netdev=n0,mac={mac},romfile=",
@@ -98,6 +100,26 @@ public sealed partial class QemuGuest : IAsyncDisposable
         await _process.WriteLineAsync($"ping {address}").ConfigureAwait(false);
         var verdict = await WaitForAnyAsync([$"TT-PING-OK {address}", $"TT-PING-FAIL {address}"], timeout).ConfigureAwait(false);
         return verdict.StartsWith("TT-PING-OK", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Asks the guest to create the 802.1Q sub-interface <c>eth0.ID</c> with <paramref name="address"/>
+    /// (the kernel's 8021q module) and waits for its verdict.
+    /// </summary>
+    /// <param name="id">The VLAN ID.</param>
+    /// <param name="address">The sub-interface's address, <c>ADDRESS/PREFIX</c>.</param>
+    /// <param name="timeout">How long the guest may take.</param>
+    /// <exception cref="InvalidOperationException">The guest could not create it.</exception>
+    public async Task AddVlanAsync(int id, string address, TimeSpan timeout)
+    {
+        var vid = id.ToString(CultureInfo.InvariantCulture);
+        await _process.WriteLineAsync($"vlan {vid} {address}").ConfigureAwait(false);
+        // The serial console ends lines with \r\n; the line end keeps VLAN 1 from matching VLAN 10's verdict.
+        var verdict = await WaitForAnyAsync([$"TT-VLAN-OK {vid}\r", $"TT-VLAN-OK {vid}\n", $"TT-VLAN-FAIL {vid}\r", $"TT-VLAN-FAIL {vid}\n"], timeout).ConfigureAwait(false);
+        if (!verdict.StartsWith("TT-VLAN-OK", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"{Name} could not create eth0.{vid}.\n{Console}");
+        }
     }
 
     /// <inheritdoc/>

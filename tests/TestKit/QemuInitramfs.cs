@@ -5,12 +5,15 @@ using System.Text;
 namespace TunTap.TestKit;
 
 /// <summary>
-/// A tiny initramfs for QEMU guests: a static busybox, the virtio network modules of the kernel
-/// and an /init that brings eth0 up, asks DHCP for an address with busybox udhcpc and then takes
-/// commands on the serial console. It prints markers a test waits for:
-/// <c>TT-BOOT-OK MAC</c>, <c>TT-DHCP-OK ADDRESS/PREFIX router=ROUTER</c> (or <c>TT-DHCP-FAIL</c>),
-/// and for each <c>ping ADDRESS</c> line it reads, <c>TT-PING-OK ADDRESS</c> or
-/// <c>TT-PING-FAIL ADDRESS</c>; <c>quit</c> powers it off. Packed as cpio (newc) + gzip and cached
+/// A tiny initramfs for QEMU guests: a static busybox, the virtio network and 802.1Q modules of
+/// the kernel and an /init that brings eth0 up, asks DHCP for an address with busybox udhcpc
+/// (unless the kernel command line has <c>tt.dhcp=0</c>) and then takes commands on the serial
+/// console. It prints markers a test waits for: <c>TT-BOOT-OK MAC</c>,
+/// <c>TT-DHCP-OK ADDRESS/PREFIX router=ROUTER</c> (or <c>TT-DHCP-FAIL</c>, or <c>TT-DHCP-SKIPPED</c>),
+/// for each <c>ping ADDRESS</c> line it reads, <c>TT-PING-OK ADDRESS</c> or
+/// <c>TT-PING-FAIL ADDRESS</c>, and for each <c>vlan ID ADDRESS/PREFIX</c> line (an 802.1Q
+/// sub-interface <c>eth0.ID</c> with that address), <c>TT-VLAN-OK ID</c> or <c>TT-VLAN-FAIL ID</c>;
+/// <c>quit</c> powers it off. Packed as cpio (newc) + gzip and cached
 /// under the temp folder, keyed by the kernel and the content.
 /// </summary>
 public static class QemuInitramfs
@@ -33,7 +36,9 @@ public static class QemuInitramfs
         ip link set lo up
         ip link set eth0 up
         echo "TT-BOOT-OK $(cat /sys/class/net/eth0/address)"
-        if udhcpc -i eth0 -f -q -n -t 20 -T 3 -s /etc/udhcpc.script; then
+        if grep -q 'tt[.]dhcp=0' /proc/cmdline; then
+          echo "TT-DHCP-SKIPPED"
+        elif udhcpc -i eth0 -f -q -n -t 20 -T 3 -s /etc/udhcpc.script; then
           echo "TT-DHCP-OK $(cat /tmp/dhcp-address) router=$(cat /tmp/dhcp-router)"
         else
           echo "TT-DHCP-FAIL"
@@ -42,6 +47,14 @@ public static class QemuInitramfs
           case "$verb" in
             ping)
               if ping -c 3 -W 15 "$arg" > /tmp/ping.out 2>&1; then echo "TT-PING-OK $arg"; else cat /tmp/ping.out; echo "TT-PING-FAIL $arg"; fi ;;
+            vlan)
+              set -- $arg
+              if { ip link add link eth0 name "eth0.$1" type vlan id "$1" || vconfig add eth0 "$1"; } > /tmp/vlan.out 2>&1 \
+                && ip addr add "$2" dev "eth0.$1" >> /tmp/vlan.out 2>&1 && ip link set "eth0.$1" up >> /tmp/vlan.out 2>&1; then
+                echo "TT-VLAN-OK $1"
+              else
+                cat /tmp/vlan.out; echo "TT-VLAN-FAIL $1"
+              fi ;;
             quit) break ;;
           esac
         done
@@ -65,14 +78,14 @@ public static class QemuInitramfs
         """;
 
     /// <summary>
-    /// The path of the initramfs for <paramref name="kernel"/>, built (with <c>virtio_pci</c> and
-    /// <c>virtio_net</c> and their dependencies) unless a cached copy exists.
+    /// The path of the initramfs for <paramref name="kernel"/>, built (with <c>virtio_pci</c>,
+    /// <c>virtio_net</c> and <c>8021q</c> and their dependencies) unless a cached copy exists.
     /// </summary>
     /// <exception cref="InvalidOperationException">The kernel lacks the modules, or busybox is not static.</exception>
     public static async Task<string> GetOrBuildAsync(QemuKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        var modules = kernel.ModuleLoadOrder("virtio_pci", "virtio_net");
+        var modules = kernel.ModuleLoadOrder("virtio_pci", "virtio_net", "8021q");
         var busybox = new FileInfo(BusyboxPath);
         var key = $"{kernel.Version}\n{string.Join('\n', modules)}\n{busybox.Length}:{busybox.LastWriteTimeUtc.Ticks}\n{InitScript}\n{UdhcpcScript}";
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
