@@ -51,7 +51,7 @@ internal static class DemoCommand
             }
         });
         var command = new Command("demo", """
-            Show TunTap end to end: a user-space responder and a tunnel, in namespaces of its own.
+            Show TunTap end to end: a user-space responder, a tunnel, WireGuard and an emulated link, in namespaces of its own.
 
             Everything happens inside two network namespaces the demo creates and always removes
             (tt-demo-a-XXXXXX and tt-demo-b-XXXXXX, joined by a veth: 192.168.77.1 <-> 192.168.77.2).
