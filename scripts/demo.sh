@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's demo command: builds tuntap and runs `tuntap demo` (needs root: it creates and removes
-# two network namespaces of its own and needs ping and iperf3, which it installs if missing).
+# The README's demo command: builds tuntap and runs `tuntap demo` (responder, tunnel, WireGuard, emulated
+# link). Needs root: it creates and removes two network namespaces of its own; needs ping and iperf3,
+# which it installs if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then

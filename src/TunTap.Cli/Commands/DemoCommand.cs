@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using Spectre.Console;
 using TunTap.Cli.Rendering;
 using TunTap.Devices;
+using TunTap.Emulation;
+using TunTap.Emulation.Topology;
 using TunTap.Netlink;
 using TunTap.Services;
 using TunTap.Tunnel;
@@ -15,7 +17,8 @@ namespace TunTap.Cli.Commands;
 /// <c>tuntap demo</c>: TunTap end to end, inside two network namespaces it creates and always
 /// removes (also on Ctrl-C). Part 1 answers pings on a TUN and a TAP device from user space; part 2
 /// joins two hosts' TUN devices through <c>tuntap tunnel</c> over a veth and runs ping and iperf3
-/// through it with live counters.
+/// through it with live counters; part 3 does the same over WireGuard; part 4 joins the hosts through
+/// an emulated link, changes its model while it runs and pings across it.
 /// </summary>
 internal static class DemoCommand
 {
@@ -28,6 +31,14 @@ internal static class DemoCommand
     private const string WireGuardB = "10.67.0.2";
     private const int WireGuardPortA = 51820;
     private const int WireGuardPortB = 51821;
+    private const string EmulatedA = "10.68.0.1";
+    private const string EmulatedB = "10.68.0.2";
+    private const string FirstModel = "delay 20ms";
+    private const string SecondModel = "delay 50ms 5ms loss 10%";
+    private const int SecondModelPings = 20;
+
+    // Fixed, so every run drops the same pings (the link sees nothing but the pings: IPv6 is off on it).
+    private const ulong EmulationSeed = 3;
 
     public static Command Create()
     {
@@ -40,7 +51,7 @@ internal static class DemoCommand
             }
         });
         var command = new Command("demo", """
-            Show TunTap end to end: a user-space responder and a tunnel, in namespaces of its own.
+            Show TunTap end to end: a user-space responder, a tunnel, WireGuard and an emulated link, in namespaces of its own.
 
             Everything happens inside two network namespaces the demo creates and always removes
             (tt-demo-a-XXXXXX and tt-demo-b-XXXXXX, joined by a veth: 192.168.77.1 <-> 192.168.77.2).
@@ -53,6 +64,14 @@ internal static class DemoCommand
             Part 2, a tunnel: 'tuntap tunnel' joins a TUN device in host A (10.66.0.1) and one in host B
             (10.66.0.2) through a TCP connection over the veth; B pings A through it and runs a short
             iperf3, with the tunnel's live counters. Needs ping and iperf3 (scripts/demo.sh installs them).
+
+            Part 3, WireGuard: a WireGuard device in each host (10.67.0.1 and 10.67.0.2, fresh keys, UDP
+            over the veth); B pings A through it, then both sides' counters.
+
+            Part 4, network emulation: a TUN device in each host (10.68.0.1 and 10.68.0.2) joined in user
+            space by tuntap's link emulator, first with 'delay 20ms' each way (ping RTT ~40 ms), then,
+            changed while it runs, 'delay 50ms 5ms loss 10%' (RTT ~100 ms, some pings lost); then the
+            link's counters with drops by cause. The seed is fixed: every run loses the same pings.
             """)
         {
             seconds,
@@ -75,6 +94,7 @@ internal static class DemoCommand
                     var failures = await ResponderPartAsync(hostA, tools, shutdown.Token).ConfigureAwait(false);
                     failures += await TunnelPartAsync(hostA, hostB, parse.GetValue(seconds), tools, shutdown.Token).ConfigureAwait(false);
                     failures += await WireGuardPartAsync(hostA, hostB, tools, shutdown.Token).ConfigureAwait(false);
+                    failures += await EmulationPartAsync(hostA, hostB, tools, shutdown.Token).ConfigureAwait(false);
                     if (shutdown.Token.IsCancellationRequested)
                     {
                         AnsiConsole.MarkupLine("[yellow]interrupted[/]");
@@ -261,6 +281,63 @@ internal static class DemoCommand
         var failures = await tools.RunAsync(hostB, "ping", ["-c", "3", "-i", "0.2", "-W", "5", WireGuardA], cancellationToken).ConfigureAwait(false) != 0 ? 1 : 0;
         AnsiConsole.WriteLine("    " + LiveCounters.Line([new CounterSet("A tt-wg0", rows => WgInterfaceCommand.ReadCounters(a.Device, rows))]));
         AnsiConsole.WriteLine("    " + LiveCounters.Line([new CounterSet("B tt-wg0", rows => WgInterfaceCommand.ReadCounters(b.Device, rows))]));
+        return failures;
+    }
+
+    private static async Task<int> EmulationPartAsync(string hostA, string hostB, NamespaceProcesses tools, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+
+        AnsiConsole.MarkupLine($"[bold]part 4:[/] network emulation: host A [green]tt-emu0[/] {EmulatedA}/24 <-> host B [green]tt-emu0[/] {EmulatedB}/24, joined in user space by tuntap's link emulator (seed {EmulationSeed})");
+        foreach (var host in new[] { hostA, hostB })
+        {
+            // Devices created from now on start with IPv6 off: no router solicitation or MLD report
+            // crosses the link, so the seeded model sees exactly the pings, run after run.
+            NetworkNamespace.Run(host, () => File.WriteAllText("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1"));
+        }
+
+        await using var emulated = await NamespaceLink.CreateAsync(
+            new NamespaceLinkEnd(hostA, "tt-emu0", InterfaceAddress.Parse($"{EmulatedA}/24")),
+            new NamespaceLinkEnd(hostB, "tt-emu0", InterfaceAddress.Parse($"{EmulatedB}/24")),
+            LinkSpecParser.Parse(FirstModel),
+            LinkSpecParser.Parse(FirstModel),
+            EmulationSeed).ConfigureAwait(false);
+        var link = new ControlledLink("demo", hostA, hostB, emulated.Link, FirstModel, FirstModel, EmulationSeed);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = emulated.RunAsync(stop.Token);
+        var failures = 0;
+        try
+        {
+            AnsiConsole.MarkupLine($"    model, each way: [blue]{FirstModel}[/]   (expect RTT ~40 ms)");
+            if (await tools.RunAsync(hostA, "ping", ["-c", "5", "-i", "0.2", "-W", "2", EmulatedB], cancellationToken).ConfigureAwait(false) != 0)
+            {
+                failures++;
+            }
+
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                link.Change(LinkDirection.Both, SecondModel, replace: true);
+                AnsiConsole.MarkupLine($"    live change, each way: [blue]{SecondModel}[/]   (expect RTT ~100 ms, about 1 ping in 5 lost)");
+
+                // ping exits 0 when any reply came back; lost ones show as gaps in icmp_seq.
+                string[] args = ["-c", SecondModelPings.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", "1", EmulatedB];
+                if (await tools.RunAsync(hostA, "ping", args, cancellationToken).ConfigureAwait(false) != 0)
+                {
+                    failures++;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await run.ConfigureAwait(false);
+        }
+
+        AnsiConsole.WriteLine("    " + LiveCounters.Line([LinkCounterSets.Packets(emulated.Link.AToB, "link A->B")]));
+        AnsiConsole.WriteLine("    " + LiveCounters.Line([LinkCounterSets.Packets(emulated.Link.BToA, "link B->A")]));
         return failures;
     }
 

@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Security.Cryptography;
 using TunTap.Capture;
 using TunTap.Cli.Rendering;
-using TunTap.Devices;
 using TunTap.Emulation;
 using TunTap.Emulation.Topology;
 using TunTap.Netlink;
@@ -88,26 +86,24 @@ internal static class EmulateLinkCommand
                 pcapDir?.Create();
                 await using var captureA = pcapDir is null ? null : CaptureFile.Create(Path.Combine(pcapDir.FullName, "a.pcap"), PcapLinkType.Raw);
                 await using var captureB = pcapDir is null ? null : CaptureFile.Create(Path.Combine(pcapDir.FullName, "b.pcap"), PcapLinkType.Raw);
-                await using var endA = Provision(nsA, parse.GetRequiredValue(device), parse.GetRequiredValue(aAddress), mtuValue);
-                await using var endB = Provision(nsB, parse.GetRequiredValue(device), parse.GetRequiredValue(bAddress), mtuValue);
-
-                var time = TimeProvider.System;
-                using var link = new EmulatedLink(
-                    endA.Device,
-                    endB.Device,
-                    LinkModel.Create(optionsAToB, time, seedValue),
-                    LinkModel.Create(optionsBToA, time, seedValue + 1),
+                await using var emulated = await NamespaceLink.CreateAsync(
+                    new NamespaceLinkEnd(nsA, parse.GetRequiredValue(device), parse.GetRequiredValue(aAddress)),
+                    new NamespaceLinkEnd(nsB, parse.GetRequiredValue(device), parse.GetRequiredValue(bAddress)),
+                    optionsAToB,
+                    optionsBToA,
+                    seedValue,
                     new EmulatedLinkOptions
                     {
                         MaxPacketSize = mtuValue,
                         PreciseSleepWindow = parse.GetValue(coarse) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1),
                         CaptureA = captureA?.Writer,
                         CaptureB = captureB?.Writer,
-                    });
+                    }).ConfigureAwait(false);
+                var link = emulated.Link;
 
-                Console.Out.WriteLine($"emulate: {nsA} ({endA.Device.Name} {parse.GetValue(aAddress)}) <-> {nsB} ({endB.Device.Name} {parse.GetValue(bAddress)})");
+                Console.Out.WriteLine($"emulate: {nsA} ({emulated.DeviceA.Device.Name} {parse.GetValue(aAddress)}) <-> {nsB} ({emulated.DeviceB.Device.Name} {parse.GetValue(bAddress)})");
                 Console.Out.WriteLine($"emulate: a->b: {Describe(specAToB)}; b->a: {Describe(specBToA)}; seed {seedValue}; Ctrl-C stops");
-                CounterSet[] sets = [Counters(link.AToB, $"a->b ({nsA} -> {nsB})"), Counters(link.BToA, $"b->a ({nsB} -> {nsA})")];
+                CounterSet[] sets = [LinkCounterSets.Full(link.AToB, $"a->b ({nsA} -> {nsB})"), LinkCounterSets.Full(link.BToA, $"b->a ({nsB} -> {nsA})")];
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
                 await using var control = parse.GetValue(name) is { } emulation ? ListenForControl(emulation, nsA, nsB, link, specAToB, specBToA, seedValue, stop) : null;
                 var work = link.RunAsync(stop.Token);
@@ -222,44 +218,6 @@ internal static class EmulateLinkCommand
         {
             using var netlink = RtNetlinkClient.Open();
             netlink.SetUp("lo", true);
-        });
-    }
-
-    private static ProvisionedDevice Provision(string netns, string name, InterfaceAddress address, int mtu) => ProvisionedDevice.Create(new DeviceProvisioning
-    {
-        Device = new TunDeviceOptions { Name = name, Mode = DeviceMode.Tun },
-        Netns = netns,
-        Addresses = [address],
-        Mtu = mtu == 1500 ? null : mtu,
-    });
-
-    private static CounterSet Counters(LinkPump pump, string title)
-    {
-        var meter = new ThroughputMeter(Stopwatch.Frequency, TimeSpan.FromSeconds(1));
-        return new CounterSet(title, rows =>
-        {
-            var device = pump.Counters;
-            rows.Add(("offered", device.ReadPackets));
-            pump.ReadModelCounters(model =>
-            {
-                rows.Add(("delivered", model.Delivered));
-                rows.Add(("dropped loss", model.Dropped(DropReason.Loss)));
-                rows.Add(("dropped queue-full", model.Dropped(DropReason.QueueFull)));
-                rows.Add(("dropped codel", model.Dropped(DropReason.CoDel)));
-                rows.Add(("dropped delay-limit", model.Dropped(DropReason.DelayLimit)));
-                rows.Add(("duplicated", model.Duplicated));
-                rows.Add(("corrupted", model.Corrupted));
-                rows.Add(("reordered", model.Reordered));
-                rows.Add(("in-flight", model.InFlightPackets));
-                rows.Add(("queue packets", model.QueuePackets));
-                rows.Add(("queue bytes", model.QueueBytes));
-            });
-            rows.Add(("written", device.WrittenPackets));
-            rows.Add(("written bytes", device.WrittenBytes));
-            rows.Add(("rejected", device.RejectedWrites));
-            rows.Add(("throughput kbit/s", meter.Sample(device.WrittenBytes, Stopwatch.GetTimestamp()) / 1000));
-            rows.Add(("late us mean", (long)device.MeanLateness.TotalMicroseconds));
-            rows.Add(("late us max", (long)device.MaxLateness.TotalMicroseconds));
         });
     }
 }
