@@ -18,6 +18,14 @@ public sealed class WireGuardDeviceOptions
     /// <summary>Handshake messages per second above which the device is "under load" and demands cookies (MAC2).</summary>
     public int HandshakesPerSecondBeforeCookies { get; init; } = 1000;
 
+    /// <summary>
+    /// Whether every packet on the TUN device carries a <see cref="TunTap.Devices.VirtioNetHeader"/>
+    /// (a device opened with offloads): then TCP super packets read are segmented before encryption
+    /// and TCP segments received are coalesced before they are written. Null: true exactly for a
+    /// <see cref="TunTap.Devices.TunDevice"/> opened with <see cref="TunTap.Devices.TunDeviceOptions.VnetHeader"/>.
+    /// </summary>
+    public bool? VnetHeader { get; init; }
+
     /// <summary>Clock for timers, key ages and timestamps.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

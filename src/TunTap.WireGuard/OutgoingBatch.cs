@@ -1,0 +1,95 @@
+using System.Net;
+
+namespace TunTap.WireGuard;
+
+/// <summary>
+/// What the TUN reader collects from one device batch before sending it: the encrypted datagrams
+/// (a <see cref="UdpSendBatch"/>, in the order their counters were claimed), an arena that super
+/// packets are cut into, and per peer the totals the timers and byte counters hear about once per
+/// batch instead of once per packet. One reader owns it; nothing is allocated after construction.
+/// </summary>
+internal sealed class OutgoingBatch
+{
+    private const int MaxPeersPerBatch = 16;
+
+    private readonly WireGuardPeer?[] _peers = new WireGuardPeer?[MaxPeersPerBatch];
+    private readonly int[] _bytes = new int[MaxPeersPerBatch];
+    private readonly bool[] _data = new bool[MaxPeersPerBatch];
+    private int _peerCount;
+
+    public OutgoingBatch(int datagrams, int arenaSize)
+    {
+        Datagrams = new UdpSendBatch(datagrams);
+        Arena = arenaSize > 0 ? PinnedBufferPool.Instance.Rent(arenaSize) : [];
+    }
+
+    /// <summary>The datagrams to send.</summary>
+    public UdpSendBatch Datagrams { get; }
+
+    /// <summary>Where super packets are segmented (pinned).</summary>
+    public byte[] Arena { get; }
+
+    /// <summary>Bytes of <see cref="Arena"/> in use.</summary>
+    public int ArenaUsed { get; set; }
+
+    /// <summary>Peers with datagrams in this batch.</summary>
+    public int PeerCount => _peerCount;
+
+    /// <summary>False when <paramref name="peer"/> is new and the per-peer table is full (the caller sends first).</summary>
+    public bool CanAdd(WireGuardPeer peer)
+    {
+        if (Datagrams.IsFull)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _peerCount; i++)
+        {
+            if (ReferenceEquals(_peers[i], peer))
+            {
+                return true;
+            }
+        }
+
+        return _peerCount < MaxPeersPerBatch;
+    }
+
+    /// <summary>Appends a sealed datagram of <paramref name="peer"/>; <paramref name="isData"/> is false for keepalives.</summary>
+    public void Add(WireGuardPeer peer, byte[] buffer, int offset, int length, SocketAddress endpoint, bool isData)
+    {
+        Datagrams.Add(buffer, offset, length, endpoint);
+        var slot = 0;
+        while (slot < _peerCount && !ReferenceEquals(_peers[slot], peer))
+        {
+            slot++;
+        }
+
+        if (slot == _peerCount)
+        {
+            _peers[slot] = peer;
+            _bytes[slot] = 0;
+            _data[slot] = false;
+            _peerCount++;
+        }
+
+        _bytes[slot] += length;
+        _data[slot] |= isData;
+    }
+
+    /// <summary>Peer <paramref name="index"/> of this batch, its bytes and whether it sent data.</summary>
+    public WireGuardPeer GetPeer(int index, out int bytes, out bool isData)
+    {
+        bytes = _bytes[index];
+        isData = _data[index];
+        return _peers[index]!;
+    }
+
+    /// <summary>Empties the batch (datagrams, arena, peers).</summary>
+    public void Clear()
+    {
+        Datagrams.Clear();
+        ArenaUsed = 0;
+        Array.Clear(_peers, 0, _peerCount);
+        _peerCount = 0;
+    }
+}
