@@ -14,6 +14,18 @@ public sealed partial class UdpSocketTransport
     /// <summary>UDP_SEGMENT: the ancillary item giving the size a send is cut into.</summary>
     private const int UdpSegment = 103;
 
+    /// <summary>UDP_GRO: the kernel may hand over several datagrams of one sender in one receive, with their size as ancillary data.</summary>
+    private const int UdpGro = 104;
+
+    /// <summary>Coalesced receives per recvmmsg when UDP GRO is on.</summary>
+    private const int CoalescedMessages = 16;
+
+    /// <summary>A coalesced receive holds at most one UDP datagram's worth of segments.</summary>
+    private const int CoalescedBufferSize = 65_536;
+
+    /// <summary>Control space per coalesced receive (one int item, with slack for anything else the kernel adds).</summary>
+    private const int CoalescedControlSpace = 64;
+
     /// <summary>MSG_TRUNC in msg_flags: the datagram was longer than the buffer.</summary>
     private const int MessageTruncated = 0x20;
 
@@ -43,6 +55,47 @@ public sealed partial class UdpSocketTransport
     private unsafe IoVector* _receiveVectors;
     private unsafe byte* _receiveAddresses;
     private int _receiveCapacity;
+
+    // UDP GRO receives (guarded by _receiveLock): coalesced messages not yet split into a batch.
+    private bool _gro;
+    private byte[][] _coalesced = [];
+    private unsafe MultiMessageHeader* _coalescedMessages;
+    private unsafe IoVector* _coalescedVectors;
+    private unsafe byte* _coalescedAddresses;
+    private unsafe byte* _coalescedControl;
+    private int _pendingMessage;
+    private int _pendingMessages;
+    private int _pendingOffset;
+
+    /// <summary>True when the socket has UDP GRO on: one receive may carry many datagrams of a sender.</summary>
+    public bool ReceiveOffload => _gro;
+
+    /// <summary>Turns UDP GRO on where the kernel has it (best effort).</summary>
+    private unsafe void TryEnableReceiveOffload()
+    {
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, 1);
+        try
+        {
+            _socket.SetRawSocketOption(SolUdp, UdpGro, value);
+        }
+        catch (SocketException)
+        {
+            return;
+        }
+
+        _coalesced = new byte[CoalescedMessages][];
+        for (var i = 0; i < CoalescedMessages; i++)
+        {
+            _coalesced[i] = GC.AllocateUninitializedArray<byte>(CoalescedBufferSize, pinned: true);
+        }
+
+        _coalescedMessages = (MultiMessageHeader*)NativeMemory.AllocZeroed(CoalescedMessages, (nuint)sizeof(MultiMessageHeader));
+        _coalescedVectors = (IoVector*)NativeMemory.AllocZeroed(CoalescedMessages, (nuint)sizeof(IoVector));
+        _coalescedAddresses = (byte*)NativeMemory.AllocZeroed(CoalescedMessages, AddressSpace);
+        _coalescedControl = (byte*)NativeMemory.AllocZeroed(CoalescedMessages, CoalescedControlSpace);
+        _gro = true;
+    }
 
     private unsafe int SendBatch(UdpSendBatch batch)
     {
@@ -223,6 +276,11 @@ public sealed partial class UdpSocketTransport
         lock (_receiveLock)
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            if (_gro)
+            {
+                return TryReceiveCoalesced(batch);
+            }
+
             EnsureReceiveCapacity(batch.Capacity);
             var capacity = batch.Capacity;
             var max = (nuint)batch.MaxDatagramSize;
@@ -291,6 +349,148 @@ public sealed partial class UdpSocketTransport
         }
     }
 
+    /// <summary>With UDP GRO: splits coalesced receives into the batch, receiving more when none are left.</summary>
+    private unsafe int TryReceiveCoalesced(UdpReceiveBatch batch)
+    {
+        if (_pendingMessage >= _pendingMessages)
+        {
+            var received = ReceiveCoalesced();
+            if (received <= 0)
+            {
+                batch.Count = 0;
+                return 0;
+            }
+
+            _pendingMessage = 0;
+            _pendingMessages = received;
+            _pendingOffset = 0;
+        }
+
+        var filled = 0;
+        while (_pendingMessage < _pendingMessages && filled < batch.Capacity)
+        {
+            var message = &_coalescedMessages[_pendingMessage];
+            var total = (int)message->Length;
+            var truncated = (message->Header.Flags & MessageTruncated) != 0;
+            var segment = SegmentSize(message);
+            if (segment <= 0 || segment > total)
+            {
+                segment = Math.Max(total, 1);
+            }
+
+            var source = new ReadOnlySpan<byte>(_coalescedVectors[_pendingMessage].Base, total);
+            var address = new ReadOnlySpan<byte>(message->Header.Name, (int)Math.Min(message->Header.NameLength, AddressSpace));
+            do
+            {
+                var length = Math.Min(segment, total - _pendingOffset);
+                if (truncated || length > batch.MaxDatagramSize)
+                {
+                    length = 0;
+                }
+                else
+                {
+                    source.Slice(_pendingOffset, length).CopyTo(batch.GetDatagramBuffer(filled).Span);
+                }
+
+                batch.SetDatagramLength(filled, length);
+                var remote = batch.GetRemote(filled);
+                var size = Math.Min(address.Length, remote.Buffer.Length);
+                address[..size].CopyTo(remote.Buffer.Span);
+                remote.Size = size;
+                filled++;
+                _pendingOffset += segment;
+            }
+            while (_pendingOffset < total && filled < batch.Capacity);
+
+            if (_pendingOffset >= total)
+            {
+                _pendingMessage++;
+                _pendingOffset = 0;
+            }
+        }
+
+        batch.Count = filled;
+        return filled;
+    }
+
+    /// <summary>recvmmsg into the coalesced buffers; 0 when nothing is queued.</summary>
+    private unsafe int ReceiveCoalesced()
+    {
+        for (var i = 0; i < CoalescedMessages; i++)
+        {
+            _coalescedVectors[i].Base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_coalesced[i]));
+            _coalescedVectors[i].Length = CoalescedBufferSize;
+            var message = &_coalescedMessages[i];
+            *message = default;
+            message->Header.Name = _coalescedAddresses + (i * AddressSpace);
+            message->Header.NameLength = AddressSpace;
+            message->Header.Vectors = _coalescedVectors + i;
+            message->Header.VectorCount = 1;
+            message->Header.Control = _coalescedControl + (i * CoalescedControlSpace);
+            message->Header.ControlLength = CoalescedControlSpace;
+        }
+
+        var added = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            var fd = (int)_socket.SafeHandle.DangerousGetHandle();
+            while (true)
+            {
+                var result = Libc.Recvmmsg(fd, _coalescedMessages, CoalescedMessages, Libc.MSG_DONTWAIT, null);
+                if (result >= 0)
+                {
+                    return result;
+                }
+
+                var errno = Syscall.LastErrno;
+                if (errno == Errno.EAGAIN)
+                {
+                    return 0;
+                }
+
+                if (errno is Errno.EINTR or Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH)
+                {
+                    continue;
+                }
+
+                throw new SocketException(errno);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>The UDP_GRO segment size a coalesced receive came with; 0 when it is one datagram.</summary>
+    private static unsafe int SegmentSize(MultiMessageHeader* message)
+    {
+        var control = message->Header.Control;
+        var end = control + message->Header.ControlLength;
+        var item = control;
+        while (item + ControlMessageHeader.Size <= end)
+        {
+            var header = (ControlMessageHeader*)item;
+            if (header->Length < ControlMessageHeader.Size)
+            {
+                break;
+            }
+
+            if (header->Level == SolUdp && header->Type == UdpGro && header->Length >= ControlMessageHeader.Size + sizeof(int))
+            {
+                return *(int*)(item + ControlMessageHeader.Size);
+            }
+
+            item += ControlMessageHeader.Space((int)header->Length - ControlMessageHeader.Size);
+        }
+
+        return 0;
+    }
+
     private unsafe void EnsureReceiveCapacity(int count)
     {
         if (count <= _receiveCapacity)
@@ -305,10 +505,19 @@ public sealed partial class UdpSocketTransport
         _receiveCapacity = count;
     }
 
-    private void FreeScratch()
+    private unsafe void FreeScratch()
     {
         FreeSendScratch();
         FreeReceiveScratch();
+        NativeMemory.Free(_coalescedMessages);
+        NativeMemory.Free(_coalescedVectors);
+        NativeMemory.Free(_coalescedAddresses);
+        NativeMemory.Free(_coalescedControl);
+        _coalescedMessages = null;
+        _coalescedVectors = null;
+        _coalescedAddresses = null;
+        _coalescedControl = null;
+        _gro = false;
     }
 
     private unsafe void FreeSendScratch()

@@ -20,6 +20,7 @@ public sealed partial class UdpSocketTransport : IUdpTransport
     {
         _socket = socket;
         Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        TryEnableReceiveOffload();
     }
 
     /// <summary>False once the kernel refused a segmentation-offload send: from then on datagrams go one per message.</summary>

@@ -31,7 +31,7 @@ public sealed partial class WireGuardDevice
     private const int ArenaSize = 1 << 20;
 
     /// <summary>Datagrams per receive batch.</summary>
-    private const int ReceiveBatchCapacity = 64;
+    private const int ReceiveBatchCapacity = 128;
 
     /// <summary>Super packets per coalesced TUN write.</summary>
     private const int CoalescedBatchCapacity = 16;
