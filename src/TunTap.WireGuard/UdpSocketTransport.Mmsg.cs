@@ -270,8 +270,15 @@ public sealed partial class UdpSocketTransport
         _sendCapacity = capacity;
     }
 
+    /// <summary>Waits (blocking, up to <paramref name="timeoutMilliseconds"/>) until a datagram is queued; false on timeout.</summary>
+    internal bool WaitReadable(int timeoutMilliseconds)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return DescriptorWait.WaitReadable(_socket.SafeHandle, timeoutMilliseconds);
+    }
+
     /// <summary>Receives what is queued (not waiting); 0 when nothing is.</summary>
-    private unsafe int TryReceiveBatch(UdpReceiveBatch batch)
+    internal unsafe int TryReceiveBatch(UdpReceiveBatch batch)
     {
         lock (_receiveLock)
         {

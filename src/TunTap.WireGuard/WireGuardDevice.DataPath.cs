@@ -33,6 +33,9 @@ public sealed partial class WireGuardDevice
     /// <summary>Datagrams per receive batch.</summary>
     private const int ReceiveBatchCapacity = 128;
 
+    /// <summary>Longest blocking wait of a loop before it looks at its cancellation token again.</summary>
+    private const int WaitSliceMilliseconds = 100;
+
     /// <summary>Super packets per coalesced TUN write.</summary>
     private const int CoalescedBatchCapacity = 16;
 
@@ -45,11 +48,17 @@ public sealed partial class WireGuardDevice
         using var batch = new PacketBatch(vnet ? SuperPacketBatch : _options.BatchSize, slotSize, headroom, PinnedBufferPool.Instance);
         var outgoing = new OutgoingBatch(SendBatchCapacity, vnet ? ArenaSize : 0);
         var largest = _bufferSize - HeaderRoom - TransportDataMessage.TagSize;
+        var descriptor = (_tun as TunDevice)?.Queues[0].FileDescriptor;
         while (!cancellationToken.IsCancellationRequested)
         {
             int count;
             try
             {
+                if (descriptor is not null && !DescriptorWait.WaitReadable(descriptor, WaitSliceMilliseconds))
+                {
+                    continue;
+                }
+
                 count = await _tun.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Threading.Channels.ChannelClosedException)
@@ -228,12 +237,21 @@ public sealed partial class WireGuardDevice
         using var spare = new PacketBatch(vnet ? CoalescedBatchCapacity : ReceiveBatchCapacity, vnet ? VirtioNetHeader.Size + MaxSuperPacket : _bufferSize);
         var coalescer = vnet ? new TcpCoalescer(DeviceMode.Tun, CoalescedBatchCapacity) : null;
         var inner = new int[ReceiveBatchCapacity];
+        var socket = udp as UdpSocketTransport;
         while (!cancellationToken.IsCancellationRequested)
         {
             int count;
             try
             {
-                count = await udp.ReceiveBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                if (socket is null)
+                {
+                    count = await udp.ReceiveBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                }
+                else if ((count = socket.TryReceiveBatch(batch)) == 0)
+                {
+                    socket.WaitReadable(WaitSliceMilliseconds);
+                    continue;
+                }
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {

@@ -197,11 +197,15 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
         }
     }
 
+    // Each loop gets its own thread: it blocks in poll() between batches rather than hop through the pool.
+    private static Task StartLoop(Func<Task> loop) =>
+        Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
     private void StartReceiveLoop()
     {
         _udpStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         var token = _udpStop.Token;
-        _udpLoop = Task.Run(() => RoutineReceiveIncomingAsync(token));
+        _udpLoop = StartLoop(() => RoutineReceiveIncomingAsync(token));
     }
 
     /// <summary>The configured peers.</summary>
@@ -230,7 +234,7 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
             throw new InvalidOperationException("the device is already running");
         }
 
-        _tunLoop = Task.Run(() => RoutineReadFromTunAsync(_stop.Token));
+        _tunLoop = StartLoop(() => RoutineReadFromTunAsync(_stop.Token));
         StartReceiveLoop();
     }
 
