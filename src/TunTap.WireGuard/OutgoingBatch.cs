@@ -1,4 +1,5 @@
 using System.Net;
+using TunTap.WireGuard.Transport;
 
 namespace TunTap.WireGuard;
 
@@ -17,9 +18,14 @@ internal sealed class OutgoingBatch
     private readonly bool[] _data = new bool[MaxPeersPerBatch];
     private int _peerCount;
 
+    private readonly Keypair?[] _keypairs;
+    private readonly ulong[] _counters;
+
     public OutgoingBatch(int datagrams, int arenaSize)
     {
         Datagrams = new UdpSendBatch(datagrams);
+        _keypairs = new Keypair?[datagrams];
+        _counters = new ulong[datagrams];
         Arena = arenaSize > 0 ? PinnedBufferPool.Instance.Rent(arenaSize) : [];
     }
 
@@ -54,9 +60,15 @@ internal sealed class OutgoingBatch
         return _peerCount < MaxPeersPerBatch;
     }
 
-    /// <summary>Appends a sealed datagram of <paramref name="peer"/>; <paramref name="isData"/> is false for keepalives.</summary>
-    public void Add(WireGuardPeer peer, byte[] buffer, int offset, int length, SocketAddress endpoint, bool isData)
+    /// <summary>
+    /// Appends a datagram of <paramref name="peer"/> laid out for encryption with
+    /// <paramref name="keypair"/> and <paramref name="counter"/> (see <see cref="EncryptRange"/>);
+    /// <paramref name="isData"/> is false for keepalives.
+    /// </summary>
+    public void Add(WireGuardPeer peer, byte[] buffer, int offset, int length, SocketAddress endpoint, bool isData, Keypair keypair, ulong counter)
     {
+        _keypairs[Datagrams.Count] = keypair;
+        _counters[Datagrams.Count] = counter;
         Datagrams.Add(buffer, offset, length, endpoint);
         var slot = 0;
         while (slot < _peerCount && !ReferenceEquals(_peers[slot], peer))
@@ -84,9 +96,23 @@ internal sealed class OutgoingBatch
         return _peers[index]!;
     }
 
+    /// <summary>
+    /// Encrypts datagrams <paramref name="start"/> to <paramref name="end"/> (exclusive) in place
+    /// with the ciphers of <paramref name="lane"/>: ranges may run on different threads, each with its own lane.
+    /// </summary>
+    public void EncryptRange(int lane, int start, int end)
+    {
+        for (var i = start; i < end; i++)
+        {
+            var datagram = Datagrams.GetArray(i).AsSpan(Datagrams.GetOffset(i), Datagrams.GetLength(i));
+            WireGuardDevice.EncryptPrepared(lane, _keypairs[i]!, _counters[i], datagram);
+        }
+    }
+
     /// <summary>Empties the batch (datagrams, arena, peers).</summary>
     public void Clear()
     {
+        Array.Clear(_keypairs, 0, Datagrams.Count);
         Datagrams.Clear();
         ArenaUsed = 0;
         Array.Clear(_peers, 0, _peerCount);

@@ -165,7 +165,7 @@ public sealed partial class WireGuardDevice
             await SendOutgoingAsync(outgoing, cancellationToken).ConfigureAwait(false);
         }
 
-        var datagram = Seal(peer, buffer.AsSpan(offset), length, out var endpoint, out var needsRekey);
+        var datagram = PrepareSeal(peer, buffer.AsSpan(offset), length, out var endpoint, out var needsRekey, out var keypair, out var counter);
         if (datagram < 0)
         {
             BeginHandshake(peer, isRetry: false);
@@ -182,7 +182,7 @@ public sealed partial class WireGuardDevice
             BeginHandshake(peer, isRetry: false);
         }
 
-        outgoing.Add(peer, buffer, offset, datagram, endpoint!, length > 0);
+        outgoing.Add(peer, buffer, offset, datagram, endpoint!, length > 0, keypair!, counter);
     }
 
     /// <summary>Sends the batch's datagrams, then tells each peer's counters and timers once.</summary>
@@ -195,6 +195,7 @@ public sealed partial class WireGuardDevice
             return;
         }
 
+        _sealer.Encrypt(outgoing);
         int sent;
         try
         {

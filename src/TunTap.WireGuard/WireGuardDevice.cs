@@ -42,6 +42,7 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly int _bufferSize;
     private readonly bool _vnet;
+    private readonly BatchEncryptor _sealer;
     private readonly Random _seeds;
     private Task? _tunLoop;
     private Task? _udpLoop;
@@ -59,6 +60,7 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Mtu, 576);
         _tun = tun;
         _vnet = options.VnetHeader ?? tun is TunDevice { VnetHeader: true };
+        _sealer = new BatchEncryptor(options.ParallelEncryption);
         _udp = udp;
         _options = options;
         _time = options.TimeProvider;
@@ -278,6 +280,7 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
 
         _udpStop?.Dispose();
         _stop.Dispose();
+        _sealer.Dispose();
     }
 
     private WireGuardPeer? RouteOutgoing(ReadOnlySpan<byte> packet)
@@ -367,15 +370,32 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
     /// <summary>Encrypts the packet at <c>message[16..16+length]</c> in place, header in front, padding and tag behind; returns the datagram length, -1 without usable keys.</summary>
     private int Seal(WireGuardPeer peer, Span<byte> buffer, int length, out SocketAddress? endpoint, out bool needsRekey)
     {
+        var datagram = PrepareSeal(peer, buffer, length, out endpoint, out needsRekey, out var keypair, out var counter);
+        if (datagram >= 0)
+        {
+            var message = buffer[..datagram];
+            keypair!.Send.Seal(counter, message[HeaderRoom..^TransportDataMessage.TagSize], message[^TransportDataMessage.TagSize..]);
+        }
+
+        return datagram;
+    }
+
+    /// <summary>
+    /// The in-order half of <see cref="Seal"/>: claims the counter, writes the header and the zero
+    /// padding; <see cref="EncryptPrepared"/> (any thread) finishes. Returns the datagram length, -1 without usable keys.
+    /// </summary>
+    private int PrepareSeal(WireGuardPeer peer, Span<byte> buffer, int length, out SocketAddress? endpoint, out bool needsRekey, out Keypair? keypair, out ulong counter)
+    {
         needsRekey = false;
+        counter = 0;
         endpoint = peer.EndpointAddress;
-        var keypair = peer.Current;
+        keypair = peer.Current;
         if (endpoint is null || keypair is null || _time.GetElapsedTime(keypair.CreatedTimestamp) >= WireGuardTimings.RejectAfterTime)
         {
             return -1;
         }
 
-        if (!keypair.TryClaimCounter(out var counter))
+        if (!keypair.TryClaimCounter(out counter))
         {
             return -1;
         }
@@ -383,11 +403,14 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
         var padded = TransportDataMessage.PaddedLength(length, _options.Mtu);
         buffer.Slice(HeaderRoom + length, padded - length).Clear();
         var message = TransportDataMessage.Create(buffer, padded, keypair.RemoteIndex, counter);
-        keypair.Send.Seal(counter, message.Payload, message.Tag);
         needsRekey = keypair.IsInitiator &&
             (counter >= WireGuardTimings.RekeyAfterMessages || _time.GetElapsedTime(keypair.CreatedTimestamp) >= WireGuardTimings.RekeyAfterTime);
         return message.Buffer.Length;
     }
+
+    /// <summary>Encrypts a datagram laid out by <see cref="PrepareSeal"/> in place, on the cipher of <paramref name="lane"/> (one thread per lane).</summary>
+    internal static void EncryptPrepared(int lane, Keypair keypair, ulong counter, Span<byte> datagram) =>
+        keypair.Send.Seal(lane, counter, datagram[HeaderRoom..^TransportDataMessage.TagSize], datagram[^TransportDataMessage.TagSize..]);
 
     /// <summary>Decrypts a transport message in place; returns the inner packet length (0: keepalive or dropped) and the peer whose keys it just confirmed.</summary>
     private (int Length, WireGuardPeer? Confirmed) OpenData(Span<byte> datagram, SocketAddress remote)

@@ -12,11 +12,12 @@ public sealed class OffloadDataPathTests
     private const int Mss = 1300;
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Tcp_super_packet_is_cut_sealed_and_arrives_coalesced_with_every_byte_in_order(bool ipv6)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Tcp_super_packet_is_cut_sealed_and_arrives_coalesced_with_every_byte_in_order(bool ipv6, bool parallelEncryption)
     {
-        await using var pair = Create(vnetHeader: true);
+        await using var pair = Create(vnetHeader: true, parallelEncryption: parallelEncryption);
         pair.TunA.Inject(TcpPackets.WithBlankHeader(Ipv4("10.0.0.1", "10.0.0.2", 10)));
         var first = await pair.TunB.ReadWrittenAsync(Patience);
         Assert.Equal(TcpPackets.WithBlankHeader(Ipv4("10.0.0.1", "10.0.0.2", 10)), first);
