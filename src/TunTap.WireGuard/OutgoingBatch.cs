@@ -109,12 +109,15 @@ internal sealed class OutgoingBatch
         }
     }
 
-    /// <summary>Empties the batch (datagrams, arena, peers).</summary>
+    /// <summary>
+    /// Empties the batch of datagrams and peers once they are sent. The arena is left as it is: a
+    /// super packet may be half queued (its other segments still wait in the arena); the reader
+    /// resets <see cref="ArenaUsed"/> when nothing in it is pending.
+    /// </summary>
     public void Clear()
     {
         Array.Clear(_keypairs, 0, Datagrams.Count);
         Datagrams.Clear();
-        ArenaUsed = 0;
         Array.Clear(_peers, 0, _peerCount);
         _peerCount = 0;
     }

@@ -114,6 +114,7 @@ public sealed partial class WireGuardDevice
             }
 
             await SendOutgoingAsync(outgoing, cancellationToken).ConfigureAwait(false);
+            outgoing.ArenaUsed = 0;
         }
     }
 
@@ -129,7 +130,9 @@ public sealed partial class WireGuardDevice
 
         if (outgoing.ArenaUsed + needed + SegmentGap > outgoing.Arena.Length)
         {
+            // Everything queued from the arena leaves first; then it can be reused from the start.
             await SendOutgoingAsync(outgoing, cancellationToken).ConfigureAwait(false);
+            outgoing.ArenaUsed = 0;
         }
 
         var start = outgoing.ArenaUsed;

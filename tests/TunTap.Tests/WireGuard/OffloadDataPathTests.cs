@@ -56,6 +56,43 @@ public sealed class OffloadDataPathTests
     }
 
     [Fact]
+    public async Task Back_to_back_super_packets_and_a_plain_packet_arrive_as_one_ordered_stream()
+    {
+        await using var pair = Create(vnetHeader: true);
+        pair.TunA.Inject(TcpPackets.WithBlankHeader(Ipv4("10.0.0.1", "10.0.0.2", 10)));
+        await pair.TunB.ReadWrittenAsync(Patience);
+
+        // Two super packets of 126 small segments each, then a plain segment: one TUN read's worth.
+        const int SmallMss = 500;
+        var payload = new byte[(2 * 126 * SmallMss) + 200];
+        new Random(9).NextBytes(payload);
+        var half = 126 * SmallMss;
+        var header = TcpPackets.SuperHeader(ipv6: false, tap: false, SmallMss);
+        pair.TunA.Inject(TcpPackets.WithHeader(header, TcpPackets.Build(false, false, payload.AsSpan(0, half), TcpFlags.Ack)));
+        pair.TunA.Inject(TcpPackets.WithHeader(header, TcpPackets.Build(false, false, payload.AsSpan(half, half), TcpFlags.Ack, TcpPackets.Sequence + (uint)half)));
+        pair.TunA.Inject(TcpPackets.WithBlankHeader(TcpPackets.Build(false, false, payload.AsSpan(2 * half), TcpFlags.Ack | TcpFlags.Psh, TcpPackets.Sequence + (uint)(2 * half))));
+
+        var received = new List<byte>();
+        var sequence = TcpPackets.Sequence;
+        for (var writes = 0; received.Count < payload.Length && writes < 300; writes++)
+        {
+            var packet = await pair.TunB.ReadWrittenAsync(Patience);
+            Assert.True(VirtioNetHeader.TryCreate(packet, out var written));
+            foreach (var segment in Segments(packet.AsSpan(VirtioNetHeader.Size), written, SmallMss))
+            {
+                Assert.True(TcpPackets.TcpChecksumValid(segment, tap: false, ipv6: false));
+                Assert.Equal(sequence, BinaryPrimitives.ReadUInt32BigEndian(segment.AsSpan(20 + 4)));
+                received.AddRange(segment.AsSpan(20 + 32).ToArray());
+                sequence += (uint)(segment.Length - 20 - 32);
+            }
+        }
+
+        Assert.Equal(payload, received.ToArray());
+        Assert.Equal(0, pair.A.Counters.Dropped);
+        Assert.Equal(0, pair.B.Counters.Dropped);
+    }
+
+    [Fact]
     public async Task Plain_packets_with_a_partial_checksum_arrive_complete()
     {
         await using var pair = Create(vnetHeader: true);
@@ -91,7 +128,7 @@ public sealed class OffloadDataPathTests
     }
 
     /// <summary>The packets a written packet stands for: itself, or the segments of a super packet.</summary>
-    private static List<byte[]> Segments(ReadOnlySpan<byte> body, VirtioNetHeader header)
+    private static List<byte[]> Segments(ReadOnlySpan<byte> body, VirtioNetHeader header, int mss = Mss)
     {
         if (header.GsoType == VirtioGsoType.None)
         {
@@ -99,7 +136,7 @@ public sealed class OffloadDataPathTests
             return [body.ToArray()];
         }
 
-        Assert.Equal(Mss, header.GsoSize);
+        Assert.Equal(mss, header.GsoSize);
         var destination = new byte[GsoSegmenter.SegmentedLength(body, header, 0, 0)];
         Assert.True(GsoSegmenter.TrySegment(body, header, 0, destination, 0, out var segments));
         var list = new List<byte[]>();
