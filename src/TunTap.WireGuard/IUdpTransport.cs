@@ -24,4 +24,45 @@ public interface IUdpTransport : IAsyncDisposable
 
     /// <summary>Sends one datagram.</summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> datagram, SocketAddress remote, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends the datagrams of <paramref name="batch"/> in order. A datagram the network refuses is
+    /// dropped, not thrown. By default one <see cref="SendAsync"/> each; a transport may batch
+    /// syscalls and use segmentation offload.
+    /// </summary>
+    /// <returns>How many datagrams were handed to the network.</returns>
+    async ValueTask<int> SendBatchAsync(UdpSendBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var sent = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                await SendAsync(batch.GetDatagram(i), batch.GetRemote(i), cancellationToken).ConfigureAwait(false);
+                sent++;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+        }
+
+        return sent;
+    }
+
+    /// <summary>
+    /// Waits for at least one datagram, then fills <paramref name="batch"/> with what is ready (at
+    /// least one, at most its capacity). By default one <see cref="ReceiveAsync"/>; a transport may
+    /// receive several per syscall.
+    /// </summary>
+    /// <returns>How many datagrams were received (also in <see cref="UdpReceiveBatch.Count"/>).</returns>
+    async ValueTask<int> ReceiveBatchAsync(UdpReceiveBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.Count = 0;
+        var length = await ReceiveAsync(batch.GetDatagramBuffer(0), batch.GetRemote(0), cancellationToken).ConfigureAwait(false);
+        batch.SetDatagramLength(0, length);
+        batch.Count = 1;
+        return 1;
+    }
 }

@@ -1,10 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace TunTap.WireGuard;
 
-/// <summary>An <see cref="IUdpTransport"/> over one bound UDP socket.</summary>
-public sealed class UdpSocketTransport : IUdpTransport
+/// <summary>
+/// An <see cref="IUdpTransport"/> over one bound UDP socket. Batches go out with <c>sendmmsg</c>,
+/// runs of equal-sized datagrams to one peer as one UDP segmentation-offload send
+/// (<c>UDP_SEGMENT</c>; turned off for good when the kernel refuses it), and come in with
+/// <c>recvmmsg</c>.
+/// </summary>
+public sealed partial class UdpSocketTransport : IUdpTransport
 {
     private const int SocketBufferSize = 7 << 20;
 
@@ -14,7 +20,11 @@ public sealed class UdpSocketTransport : IUdpTransport
     {
         _socket = socket;
         Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        TryEnableReceiveOffload();
     }
+
+    /// <summary>False once the kernel refused a segmentation-offload send: from then on datagrams go one per message.</summary>
+    public bool SegmentationOffload => Volatile.Read(ref _gso);
 
     /// <inheritdoc/>
     public int Port { get; }
@@ -82,9 +92,51 @@ public sealed class UdpSocketTransport : IUdpTransport
         await _socket.SendToAsync(datagram, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
+    public ValueTask<int> SendBatchAsync(UdpSendBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        return new ValueTask<int>(SendBatch(batch));
+    }
+
+    /// <inheritdoc/>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ReceiveBatchAsync(UdpReceiveBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = TryReceiveBatch(batch);
+            if (count > 0)
+            {
+                return count;
+            }
+
+            // Nothing queued: a zero-byte peek completes when a datagram arrives, without taking it.
+            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
-        _socket.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _socket.Dispose();
+            lock (_sendLock)
+            {
+                lock (_receiveLock)
+                {
+                    FreeScratch();
+                }
+            }
+        }
+
         return ValueTask.CompletedTask;
     }
 }

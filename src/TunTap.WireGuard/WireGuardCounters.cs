@@ -62,11 +62,15 @@ public sealed class WireGuardCounters
 
     internal void DataSent() => Interlocked.Increment(ref _dataPacketsSent);
 
+    internal void DataSent(int count) => Interlocked.Add(ref _dataPacketsSent, count);
+
     internal void DataReceived() => Interlocked.Increment(ref _dataPacketsReceived);
 
     internal void KeepaliveReceived() => Interlocked.Increment(ref _keepalivesReceived);
 
     internal void DropOther() => Interlocked.Increment(ref _dropped);
+
+    internal void DropOther(int count) => Interlocked.Add(ref _dropped, count);
 
     internal void DropNoRoute()
     {

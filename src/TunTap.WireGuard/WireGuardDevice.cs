@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using TunTap.Buffers;
 using TunTap.Devices;
 using TunTap.WireGuard.Messages;
 using TunTap.WireGuard.Noise;
@@ -21,7 +20,7 @@ namespace TunTap.WireGuard;
 /// (<c>RoutineReadFromTun</c>, <c>RoutineReceiveIncoming</c>); timers drive keepalives, rekeying
 /// and retransmission. Packet buffers are rented once; steady-state traffic allocates nothing.
 /// </summary>
-public sealed class WireGuardDevice : IAsyncDisposable
+public sealed partial class WireGuardDevice : IAsyncDisposable
 {
     /// <summary>Packets queued per peer while it has no keys.</summary>
     public const int MaxStagedPackets = 128;
@@ -42,6 +41,8 @@ public sealed class WireGuardDevice : IAsyncDisposable
     private readonly Dictionary<uint, IndexEntry> _indexes = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly int _bufferSize;
+    private readonly bool _vnet;
+    private readonly BatchEncryptor _sealer;
     private readonly Random _seeds;
     private Task? _tunLoop;
     private Task? _udpLoop;
@@ -58,6 +59,8 @@ public sealed class WireGuardDevice : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Mtu, 576);
         _tun = tun;
+        _vnet = options.VnetHeader ?? tun is TunDevice { VnetHeader: true };
+        _sealer = new BatchEncryptor(options.ParallelEncryption);
         _udp = udp;
         _options = options;
         _time = options.TimeProvider;
@@ -196,11 +199,15 @@ public sealed class WireGuardDevice : IAsyncDisposable
         }
     }
 
+    // Each loop gets its own thread: it blocks in poll() between batches rather than hop through the pool.
+    private static Task StartLoop(Func<Task> loop) =>
+        Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
     private void StartReceiveLoop()
     {
         _udpStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         var token = _udpStop.Token;
-        _udpLoop = Task.Run(() => RoutineReceiveIncomingAsync(token));
+        _udpLoop = StartLoop(() => RoutineReceiveIncomingAsync(token));
     }
 
     /// <summary>The configured peers.</summary>
@@ -229,7 +236,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
             throw new InvalidOperationException("the device is already running");
         }
 
-        _tunLoop = Task.Run(() => RoutineReadFromTunAsync(_stop.Token));
+        _tunLoop = StartLoop(() => RoutineReadFromTunAsync(_stop.Token));
         StartReceiveLoop();
     }
 
@@ -273,116 +280,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
 
         _udpStop?.Dispose();
         _stop.Dispose();
-    }
-
-    private async Task RoutineReadFromTunAsync(CancellationToken cancellationToken)
-    {
-        using var batch = new PacketBatch(_options.BatchSize, _bufferSize, HeaderRoom);
-        var largest = _bufferSize - HeaderRoom - TransportDataMessage.TagSize;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            int count;
-            try
-            {
-                count = await _tun.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Threading.Channels.ChannelClosedException)
-            {
-                return;
-            }
-
-            for (var i = 0; i < count; i++)
-            {
-                var length = batch.GetLength(i);
-                var peer = length <= largest ? RouteOutgoing(batch[i]) : null;
-                if (peer is null)
-                {
-                    Counters.DropNoRoute();
-                    continue;
-                }
-
-                if (!await TrySendDataAsync(peer, batch.GetArray(i), length, cancellationToken).ConfigureAwait(false))
-                {
-                    // Stage first, then flush: a handshake that completed in between already
-                    // flushed the queue, and then its keys are here for this packet.
-                    Stage(peer, batch[i]);
-                    await FlushStagedAsync(peer, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-    }
-
-    private async Task RoutineReceiveIncomingAsync(CancellationToken cancellationToken)
-    {
-        using var batch = new PacketBatch(1, _bufferSize, HeaderRoom);
-        var buffer = batch.GetArray(0);
-        var remote = _udp.CreateAddress();
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            int length;
-            try
-            {
-                length = await _udp.ReceiveAsync(buffer.AsMemory(0, _bufferSize), remote, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                // ICMP errors surface as receive failures on Linux (e.g. port unreachable): keep going.
-                continue;
-            }
-
-            try
-            {
-                await ProcessDatagramAsync(batch, length, remote, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (Exception e) when (e is SocketException or IOException or System.Security.Cryptography.CryptographicException)
-            {
-                // One bad datagram or one failed write must not stop the interface.
-                Counters.DropOther();
-            }
-        }
-    }
-
-    private async Task ProcessDatagramAsync(PacketBatch batch, int length, SocketAddress remote, CancellationToken cancellationToken)
-    {
-        var buffer = batch.GetArray(0);
-        switch (MessageHeader.ReadType(buffer.AsSpan(0, length)))
-        {
-            case MessageType.HandshakeInitiation:
-                await HandleInitiationAsync(buffer, length, remote, cancellationToken).ConfigureAwait(false);
-                break;
-            case MessageType.HandshakeResponse:
-                await HandleResponseAsync(buffer, length, remote, cancellationToken).ConfigureAwait(false);
-                break;
-            case MessageType.CookieReply:
-                HandleCookieReply(buffer.AsSpan(0, length));
-                break;
-            case MessageType.TransportData:
-                var (inner, confirmedPeer) = OpenData(buffer.AsSpan(0, length), remote);
-                if (confirmedPeer is not null)
-                {
-                    await FlushStagedAsync(confirmedPeer, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (inner > 0)
-                {
-                    batch.SetLength(0, inner);
-                    batch.Count = 1;
-                    await _tun.WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-                }
-
-                break;
-            default:
-                Counters.DropInvalid();
-                break;
-        }
+        _sealer.Dispose();
     }
 
     private WireGuardPeer? RouteOutgoing(ReadOnlySpan<byte> packet)
@@ -469,29 +367,50 @@ public sealed class WireGuardDevice : IAsyncDisposable
         return true;
     }
 
-    private int Seal(WireGuardPeer peer, byte[] buffer, int length, out SocketAddress? endpoint, out bool needsRekey)
+    /// <summary>Encrypts the packet at <c>message[16..16+length]</c> in place, header in front, padding and tag behind; returns the datagram length, -1 without usable keys.</summary>
+    private int Seal(WireGuardPeer peer, Span<byte> buffer, int length, out SocketAddress? endpoint, out bool needsRekey)
+    {
+        var datagram = PrepareSeal(peer, buffer, length, out endpoint, out needsRekey, out var keypair, out var counter);
+        if (datagram >= 0)
+        {
+            var message = buffer[..datagram];
+            keypair!.Send.Seal(counter, message[HeaderRoom..^TransportDataMessage.TagSize], message[^TransportDataMessage.TagSize..]);
+        }
+
+        return datagram;
+    }
+
+    /// <summary>
+    /// The in-order half of <see cref="Seal"/>: claims the counter, writes the header and the zero
+    /// padding; <see cref="EncryptPrepared"/> (any thread) finishes. Returns the datagram length, -1 without usable keys.
+    /// </summary>
+    private int PrepareSeal(WireGuardPeer peer, Span<byte> buffer, int length, out SocketAddress? endpoint, out bool needsRekey, out Keypair? keypair, out ulong counter)
     {
         needsRekey = false;
+        counter = 0;
         endpoint = peer.EndpointAddress;
-        var keypair = peer.Current;
+        keypair = peer.Current;
         if (endpoint is null || keypair is null || _time.GetElapsedTime(keypair.CreatedTimestamp) >= WireGuardTimings.RejectAfterTime)
         {
             return -1;
         }
 
-        if (!keypair.TryClaimCounter(out var counter))
+        if (!keypair.TryClaimCounter(out counter))
         {
             return -1;
         }
 
         var padded = TransportDataMessage.PaddedLength(length, _options.Mtu);
-        buffer.AsSpan(HeaderRoom + length, padded - length).Clear();
+        buffer.Slice(HeaderRoom + length, padded - length).Clear();
         var message = TransportDataMessage.Create(buffer, padded, keypair.RemoteIndex, counter);
-        keypair.Send.Seal(counter, message.Payload, message.Tag);
         needsRekey = keypair.IsInitiator &&
             (counter >= WireGuardTimings.RekeyAfterMessages || _time.GetElapsedTime(keypair.CreatedTimestamp) >= WireGuardTimings.RekeyAfterTime);
         return message.Buffer.Length;
     }
+
+    /// <summary>Encrypts a datagram laid out by <see cref="PrepareSeal"/> in place, on the cipher of <paramref name="lane"/> (one thread per lane).</summary>
+    internal static void EncryptPrepared(int lane, Keypair keypair, ulong counter, Span<byte> datagram) =>
+        keypair.Send.Seal(lane, counter, datagram[HeaderRoom..^TransportDataMessage.TagSize], datagram[^TransportDataMessage.TagSize..]);
 
     /// <summary>Decrypts a transport message in place; returns the inner packet length (0: keepalive or dropped) and the peer whose keys it just confirmed.</summary>
     private (int Length, WireGuardPeer? Confirmed) OpenData(Span<byte> datagram, SocketAddress remote)

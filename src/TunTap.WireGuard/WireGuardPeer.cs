@@ -76,14 +76,16 @@ public sealed class WireGuardPeer : IDisposable
     /// <summary>Remembers where an authenticated packet came from (roaming); copies only when it changed.</summary>
     internal void UpdateEndpoint(SocketAddress source)
     {
+        // Compared and copied by their used bytes: a receive buffer may be bigger than its address.
         var current = _endpoint;
-        if (current is not null && current.Equals(source))
+        var used = source.Buffer.Span[..source.Size];
+        if (current is not null && current.Size == source.Size && current.Buffer.Span[..current.Size].SequenceEqual(used))
         {
             return;
         }
 
         var copy = new SocketAddress(source.Family, source.Size);
-        source.Buffer.Span.CopyTo(copy.Buffer.Span);
+        used.CopyTo(copy.Buffer.Span);
         _endpoint = copy;
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using TunTap.Cli.Rendering;
 using TunTap.Devices;
+using TunTap.Tunnel;
 using TunTap.WireGuard;
 using TunTap.WireGuard.Uapi;
 
@@ -70,7 +71,8 @@ internal static class WgInterfaceCommand
         using var shutdown = new ShutdownSignal(cancellationToken);
         var device = ProvisionedDevice.Create(new DeviceProvisioning
         {
-            Device = new TunDeviceOptions { Name = ifname, Mode = DeviceMode.Tun },
+            // Offloads like wireguard-go: TCP super packets in (segmented before encryption), coalesced ones out.
+            Device = new TunDeviceOptions { Name = ifname, Mode = DeviceMode.Tun, VnetHeader = true, Offloads = TunnelOptions.DeviceOffloads },
             Mtu = mtu,
             Up = false, // like wireguard-go: addresses and link state are wg-quick's (or the user's) job
         });

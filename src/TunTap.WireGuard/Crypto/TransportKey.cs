@@ -3,27 +3,54 @@ using System.Security.Cryptography;
 namespace TunTap.WireGuard.Crypto;
 
 /// <summary>
-/// One direction's transport-data key: a ChaCha20-Poly1305 instance created once per keypair and
-/// used in place on packet buffers with the message counter as nonce. Encrypting and decrypting
-/// allocate nothing. Safe to use from several threads (the BCL type keeps no per-call state).
+/// One direction's transport-data key: ChaCha20-Poly1305 used in place on packet buffers with the
+/// message counter as nonce. Encrypting and decrypting allocate nothing. The BCL cipher keeps
+/// native per-instance state (an OpenSSL context), so one instance must not be used by two threads
+/// at once: <see cref="Seal(ulong, Span{byte}, Span{byte})"/> and <see cref="Open"/> share a locked
+/// instance, and each of the <see cref="Lanes"/> lanes has its own, for a data-path thread that
+/// owns that lane (no lock).
 /// </summary>
 public sealed class TransportKey : IDisposable
 {
+    /// <summary>Lanes for <see cref="Seal(int, ulong, Span{byte}, Span{byte})"/>.</summary>
+    public const int Lanes = 2;
+
     private readonly ChaCha20Poly1305 _aead;
+    private readonly Lock _lock = new();
+    private readonly ChaCha20Poly1305?[] _lanes = new ChaCha20Poly1305?[Lanes];
+    private readonly byte[] _key;
+    private bool _disposed;
 
     /// <summary>Creates the cipher for a 32-byte key.</summary>
     public TransportKey(ReadOnlySpan<byte> key)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(key.Length, ChaChaPoly.KeySize);
         _aead = new ChaCha20Poly1305(key);
+        _key = GC.AllocateArray<byte>(ChaChaPoly.KeySize, pinned: true);
+        key.CopyTo(_key);
     }
 
-    /// <summary>Encrypts <paramref name="payload"/> in place and writes the tag to <paramref name="tag"/>.</summary>
+    /// <summary>Encrypts <paramref name="payload"/> in place and writes the tag to <paramref name="tag"/> (any thread).</summary>
     public void Seal(ulong counter, Span<byte> payload, Span<byte> tag)
     {
         Span<byte> nonce = stackalloc byte[AeadNonce.Size];
         AeadNonce.Write(counter, nonce);
-        _aead.Encrypt(nonce, payload, payload, tag[..ChaChaPoly.TagSize]);
+        lock (_lock)
+        {
+            _aead.Encrypt(nonce, payload, payload, tag[..ChaChaPoly.TagSize]);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Seal(ulong, Span{byte}, Span{byte})"/> on lane <paramref name="lane"/>'s own
+    /// instance (made on first use): the caller guarantees one thread per lane at a time.
+    /// </summary>
+    public void Seal(int lane, ulong counter, Span<byte> payload, Span<byte> tag)
+    {
+        var aead = _lanes[lane] ?? CreateLane(lane);
+        Span<byte> nonce = stackalloc byte[AeadNonce.Size];
+        AeadNonce.Write(counter, nonce);
+        aead.Encrypt(nonce, payload, payload, tag[..ChaChaPoly.TagSize]);
     }
 
     /// <summary>Decrypts <paramref name="payload"/> in place; false (payload cleared) when the tag is wrong.</summary>
@@ -33,7 +60,11 @@ public sealed class TransportKey : IDisposable
         AeadNonce.Write(counter, nonce);
         try
         {
-            _aead.Decrypt(nonce, payload, tag[..ChaChaPoly.TagSize], payload);
+            lock (_lock)
+            {
+                _aead.Decrypt(nonce, payload, tag[..ChaChaPoly.TagSize], payload);
+            }
+
             return true;
         }
         catch (AuthenticationTagMismatchException)
@@ -43,5 +74,32 @@ public sealed class TransportKey : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _aead.Dispose();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _aead.Dispose();
+            foreach (var lane in _lanes)
+            {
+                lane?.Dispose();
+            }
+
+            CryptographicOperations.ZeroMemory(_key);
+        }
+    }
+
+    private ChaCha20Poly1305 CreateLane(int lane)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _lanes[lane] ??= new ChaCha20Poly1305(_key);
+        }
+    }
 }

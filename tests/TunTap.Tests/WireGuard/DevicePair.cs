@@ -45,7 +45,7 @@ internal sealed class DevicePair : IAsyncDisposable
 
     public WireGuardPeer PeerAAtB => B.GetPeers()[0];
 
-    public static DevicePair Create(int cookieThresholdAtB = 1000, WireGuardKey psk = default, WireGuardKey? pskAtB = null)
+    public static DevicePair Create(int cookieThresholdAtB = 1000, WireGuardKey psk = default, WireGuardKey? pskAtB = null, bool vnetHeader = false, bool parallelEncryption = false)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20000));
         var keyA = WireGuardKey.GeneratePrivateKey();
@@ -54,20 +54,20 @@ internal sealed class DevicePair : IAsyncDisposable
         var tunB = new ChannelTun("wgb", DeviceMode.Tun);
         var udpA = UdpSocketTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var udpB = UdpSocketTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var a = new WireGuardDevice(tunA, udpA, new WireGuardDeviceOptions { PrivateKey = keyA, TimeProvider = time, JitterSeed = 1 });
-        var b = new WireGuardDevice(tunB, udpB, new WireGuardDeviceOptions { PrivateKey = keyB, TimeProvider = time, JitterSeed = 2, HandshakesPerSecondBeforeCookies = cookieThresholdAtB });
+        var a = new WireGuardDevice(tunA, udpA, new WireGuardDeviceOptions { PrivateKey = keyA, TimeProvider = time, JitterSeed = 1, VnetHeader = vnetHeader, ParallelEncryption = parallelEncryption });
+        var b = new WireGuardDevice(tunB, udpB, new WireGuardDeviceOptions { PrivateKey = keyB, TimeProvider = time, JitterSeed = 2, HandshakesPerSecondBeforeCookies = cookieThresholdAtB, VnetHeader = vnetHeader, ParallelEncryption = parallelEncryption });
         a.AddPeer(new WireGuardPeerOptions
         {
             PublicKey = b.PublicKey,
             PresharedKey = psk,
             Endpoint = new IPEndPoint(IPAddress.Loopback, udpB.Port),
-            AllowedIps = [IPNetwork.Parse("10.0.0.2/32"), IPNetwork.Parse("fd00::2/128")],
+            AllowedIps = [IPNetwork.Parse("10.0.0.2/32"), IPNetwork.Parse("fd00::2/128"), IPNetwork.Parse("10.9.0.1/32")],
         });
         b.AddPeer(new WireGuardPeerOptions
         {
             PublicKey = a.PublicKey,
             PresharedKey = pskAtB ?? psk,
-            AllowedIps = [IPNetwork.Parse("10.0.0.1/32"), IPNetwork.Parse("fd00::1/128")],
+            AllowedIps = [IPNetwork.Parse("10.0.0.1/32"), IPNetwork.Parse("fd00::1/128"), IPNetwork.Parse("10.9.0.2/32")],
         });
         a.Start();
         b.Start();
