@@ -11,7 +11,7 @@ namespace TunTap.IntegrationTests.Emulation;
 /// topology after a fresh scope name (namespaces NAME-HOST, adopted by the scope), so parallel runs
 /// never collide, and always runs 'down' in a finally.
 /// </summary>
-[Collection(nameof(TopologyTestCollection))]
+[Collection(nameof(TimingSensitive))]
 public sealed partial class TopologyCommandTests
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(30);
