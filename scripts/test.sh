@@ -7,7 +7,7 @@ bash scripts/install-test-deps.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build TunTap.sln -c Release -warnaserror -nologo -v quiet
 # Fuzz smoke: every parser harness gets its corpus and 20,000 random and mutated inputs (seeded).
-for target in responder pcap netlink tunnel-frame link-spec control-text; do
+for target in responder pcap netlink tunnel-frame link-spec control-text topology; do
   dotnet fuzz/TunTap.Fuzz/bin/Release/net10.0/TunTap.Fuzz.dll "$target" --random 20000 --seed 1
 done
 log=$(mktemp)

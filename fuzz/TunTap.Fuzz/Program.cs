@@ -12,6 +12,7 @@ var targets = new Dictionary<string, ReadOnlySpanAction>(StringComparer.Ordinal)
     ["tunnel-frame"] = TunnelFrameTarget.Fuzz,
     ["link-spec"] = LinkSpecTarget.Fuzz,
     ["control-text"] = ControlTextTarget.Fuzz,
+    ["topology"] = TopologyTarget.Fuzz,
 };
 
 if (args.Length == 0 || !targets.TryGetValue(args[0], out var target))

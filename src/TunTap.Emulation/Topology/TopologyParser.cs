@@ -143,6 +143,11 @@ public static class TopologyParser
 
             throw new TunTapException($"{sourceName}:{line}: {message.TrimEnd('.')}", "see docs/emulation.md, 'Topologies', for the format", e);
         }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException)
+        {
+            // The TOML reader fails this way on a few malformed inputs (e.g. an escape of a lone surrogate).
+            throw new TunTapException($"{sourceName}: not valid TOML: {e.Message}", "see docs/emulation.md, 'Topologies', for the format", e);
+        }
     }
 
     private static List<TopologyHost> ParseHosts(Source source)

@@ -84,25 +84,26 @@ public sealed partial class TopologyCommandTests
             await using var topology = await UpAsync(scope, path, name, ["left", "right"]);
             try
             {
-                // Warm up first: the first packets also pay for JIT compiling the data path.
-                await TuntapCli.RunAsync(TimeSpan.FromSeconds(60), "emulate", "exec", "--name", name, "left", "--", "ping", "-c", "2", "-W", "10", "10.77.0.2");
+                // The first packets after start-up wait for the JIT; measure once it is warm.
+                await PingRttsAsync(name, topology, count: 3);
                 var before = await PingRttsAsync(name, topology);
-                Assert.InRange(Median(before), 40.0, 80.0);
                 Assert.True(before.Min() >= 40.0, string.Join(' ', before));
+                Assert.InRange(Median(before), 40.0, 120.0);
 
                 var set = await TuntapCli.RunAsync("emulate", "set", "--name", name, "wire", "--delay", "100ms");
                 Assert.True(set.ExitCode == 0, set.StandardOutput + set.StandardError);
                 Assert.Contains("link wire: a->b: rate 100mbit delay 100ms; b->a: rate 100mbit delay 100ms", set.StandardOutput, StringComparison.Ordinal);
 
                 var after = await PingRttsAsync(name, topology);
-                Assert.InRange(Median(after), 200.0, 260.0);
                 Assert.True(after.Min() >= 200.0, string.Join(' ', after));
+                Assert.InRange(Median(after), 200.0, 300.0);
 
                 // One direction only: 10 ms there, 100 ms back.
                 var oneWay = await TuntapCli.RunAsync("emulate", "set", "--name", name, "wire", "--dir", "a2b", "--delay", "10ms");
                 Assert.True(oneWay.ExitCode == 0, oneWay.StandardOutput + oneWay.StandardError);
                 var asymmetric = await PingRttsAsync(name, topology);
-                Assert.InRange(Median(asymmetric), 110.0, 170.0);
+                Assert.True(asymmetric.Min() >= 110.0, string.Join(' ', asymmetric));
+                Assert.InRange(Median(asymmetric), 110.0, 200.0);
 
                 var bad = await TuntapCli.RunAsync("emulate", "set", "--name", name, "nowire", "--delay", "1ms");
                 TuntapCli.AssertUserError(bad, $"emulation {name} has no link 'nowire'");
@@ -133,10 +134,10 @@ public sealed partial class TopologyCommandTests
         await using var emulator = TuntapCli.Start("emulate", "link", "--a", scope.Names[0], "--b", scope.Names[1], "--name", name, "--stats-interval", "0");
         await emulator.WaitForOutputAsync("Ctrl-C stops", Startup);
 
-        // The first packets also pay for JIT compiling the data path (a second or more on a loaded machine): warm up first.
-        await ProcessRunner.RunInAsync(scope.Names[0], "ping", ["-c", "2", "-W", "10", "10.200.0.2"], TimeSpan.FromSeconds(60));
+        // The first packets after start-up wait for the JIT; measure once it is warm.
+        (await ProcessRunner.RunInAsync(scope.Names[0], "ping", ["-c", "3", "-i", "0.1", "-W", "5", "10.200.0.2"], TimeSpan.FromSeconds(60))).EnsureSuccess();
         var before = await ProcessRunner.RunInAsync(scope.Names[0], "ping", ["-c", "5", "-i", "0.1", "-W", "5", "10.200.0.2"], TimeSpan.FromSeconds(60));
-        Assert.True(Median(Rtts(before.StandardOutput)) < 40.0, before.StandardOutput);
+        Assert.True(Rtts(before.StandardOutput).Min() < 60.0, before.StandardOutput);
 
         var set = await TuntapCli.RunAsync("emulate", "set", "--name", name, "--delay", "60ms");
         Assert.True(set.ExitCode == 0, set.StandardOutput + set.StandardError + emulator.Describe());
@@ -248,12 +249,12 @@ public sealed partial class TopologyCommandTests
         return down.StandardOutput;
     }
 
-    private static async Task<List<double>> PingRttsAsync(string name, BackgroundProcess topology)
+    private static async Task<List<double>> PingRttsAsync(string name, BackgroundProcess topology, int count = 10)
     {
-        var ping = await TuntapCli.RunAsync(TimeSpan.FromSeconds(60), "emulate", "exec", "--name", name, "left", "--", "ping", "-c", "10", "-i", "0.1", "-W", "5", "10.77.0.2");
+        var ping = await TuntapCli.RunAsync(TimeSpan.FromSeconds(60), "emulate", "exec", "--name", name, "left", "--", "ping", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", "0.1", "-W", "5", "10.77.0.2");
         Assert.True(ping.ExitCode == 0, $"{ping.StandardOutput}\n{ping.StandardError}\n{topology.Describe()}");
         var rtts = Rtts(ping.StandardOutput);
-        Assert.True(rtts.Count >= 8, ping.StandardOutput);
+        Assert.True(rtts.Count >= count - 2, ping.StandardOutput);
         return rtts;
     }
 

@@ -159,6 +159,15 @@ public sealed class TopologyParserTests
     }
 
     [Fact]
+    public void Input_the_toml_reader_throws_on_is_a_user_error_not_a_crash()
+    {
+        // Found by the fuzzer (fuzz/corpus/topology/escape-crash): the reader throws ArgumentOutOfRangeException for it.
+        var text = System.Text.Encoding.UTF8.GetString(Convert.FromHexString(
+            "91a75fefff8fff4e228f6d7c50e22776b83a553d015cf06f8b1a2ecc2a3f007e8d9aad5ad71e3f655f1bf8882cbb97c40dab865e243bd835b6ef64e5603324e38feeefb635cd9e9afaefdee6636842cf836abe7eb8a15a51c178a3e7b95a052bf615f83dcbe08e400deb64345c"));
+        Assert.StartsWith("lab.toml: not valid TOML", ErrorOf(text), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_file_without_hosts_is_refused()
     {
         Assert.StartsWith("lab.toml: no hosts", ErrorOf("seed = 1\n"), StringComparison.Ordinal);
