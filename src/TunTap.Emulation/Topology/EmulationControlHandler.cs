@@ -1,6 +1,5 @@
-using System.Buffers;
-using System.Text;
 using System.Text.Json;
+using TunTap.Services;
 
 namespace TunTap.Emulation.Topology;
 
@@ -131,40 +130,7 @@ public sealed class EmulationControlHandler
         writer.WriteString("b2a", link.SpecBToA);
     }
 
-    private static string Write(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteBoolean("ok", true);
-            body(writer);
-            writer.WriteEndObject();
-        }
+    private static string Write(Action<Utf8JsonWriter> body) => ControlSocketServer.Success(body);
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static string Error(string message, string? hint)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteBoolean("ok", false);
-            writer.WriteString("error", message);
-            if (hint is null)
-            {
-                writer.WriteNull("hint");
-            }
-            else
-            {
-                writer.WriteString("hint", hint);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    private static string Error(string message, string? hint) => ControlSocketServer.Failure(message, hint);
 }
