@@ -27,6 +27,80 @@ public sealed class CryptoTests
         Assert.Equal(whole, parts);
     }
 
+    [Fact]
+    public void Blake2s_hash_of_three_parts_equals_hash_of_concatenation()
+    {
+        var whole = new byte[32];
+        var parts = new byte[32];
+        Blake2s.Hash("abcdefgh"u8, whole);
+        Blake2s.Hash("ab"u8, "cdef"u8, "gh"u8, parts);
+        Assert.Equal(whole, parts);
+    }
+
+    // Each thread keeps keyed digests for the last few MAC keys: cycling through more keys than it
+    // keeps, and coming back to them, must give what a fresh BouncyCastle digest gives.
+    [Fact]
+    public void Blake2s_mac_stays_right_while_more_keys_alternate_than_are_kept()
+    {
+        var keys = Enumerable.Range(0, 7).Select(k => Enumerable.Range(0, k == 6 ? 16 : 32).Select(i => (byte)((k * 37) + i)).ToArray()).ToArray();
+        var message = Enumerable.Range(0, 116).Select(i => (byte)i).ToArray();
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var index in new[] { 0, 1, 0, 2, 3, 4, 5, 6, 1, 6, 0 })
+            {
+                var expected = new byte[16];
+                var fresh = new Org.BouncyCastle.Crypto.Digests.Blake2sDigest(keys[index], 16, null, null);
+                fresh.BlockUpdate(message, 0, message.Length);
+                fresh.DoFinal(expected, 0);
+
+                var mac = new byte[16];
+                Blake2s.Mac(keys[index], message.AsSpan(0, 100 + index), mac);
+                var prefix = new byte[16];
+                var freshPrefix = new Org.BouncyCastle.Crypto.Digests.Blake2sDigest(keys[index], 16, null, null);
+                freshPrefix.BlockUpdate(message, 0, 100 + index);
+                freshPrefix.DoFinal(prefix, 0);
+                Assert.Equal(prefix, mac);
+
+                Blake2s.Mac(keys[index], message, mac);
+                Assert.Equal(expected, mac);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Blake2s_hmac_and_mac_agree_across_threads_running_at_once()
+    {
+        var key = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        var message = Enumerable.Range(0, 64).Select(i => (byte)i).ToArray();
+        var expectedHmac = new byte[32];
+        HmacBlake2s.Compute("super secret key"u8, "hello noise"u8, expectedHmac);
+
+        var tasks = Enumerable.Range(0, 6).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                var mismatches = 0;
+                var hmac = new byte[32];
+                var mac = new byte[16];
+                for (var i = 0; i < 500; i++)
+                {
+                    HmacBlake2s.Compute("super secret key"u8, "hello noise"u8, hmac);
+                    Blake2s.Mac(key, message, mac);
+                    if (!hmac.AsSpan().SequenceEqual(expectedHmac) || ToHex(mac) != "f1efa90d2547036841ecd3627fafbc36")
+                    {
+                        mismatches++;
+                    }
+                }
+
+                return mismatches;
+            },
+            TestContext.Current.CancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray();
+
+        var results = await Task.WhenAll(tasks);
+        Assert.All(results, mismatches => Assert.Equal(0, mismatches));
+    }
+
     // The published WireGuard constants: HASH(construction) and HASH(ck || identifier).
     [Fact]
     public void Blake2s_reproduces_wireguard_initial_chaining_key_and_hash()
