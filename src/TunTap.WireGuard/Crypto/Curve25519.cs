@@ -16,8 +16,6 @@ public static class Curve25519
     /// <summary>Size of private keys, public keys and shared secrets.</summary>
     public const int KeySize = 32;
 
-    private static bool s_initialized;
-
     /// <summary>Clears and sets the bits RFC 7748 fixes in a scalar (as <c>wg genkey</c> does).</summary>
     public static void Clamp(Span<byte> privateKey)
     {
@@ -39,7 +37,7 @@ public static class Curve25519
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(privateKey.Length, KeySize);
         ArgumentOutOfRangeException.ThrowIfLessThan(publicKey.Length, KeySize);
-        EnsureInitialized();
+        Libsodium.EnsureInitialized();
         int result;
         fixed (byte* scalar = privateKey)
         fixed (byte* point = publicKey)
@@ -62,7 +60,7 @@ public static class Curve25519
         ArgumentOutOfRangeException.ThrowIfNotEqual(privateKey.Length, KeySize);
         ArgumentOutOfRangeException.ThrowIfNotEqual(publicKey.Length, KeySize);
         ArgumentOutOfRangeException.ThrowIfLessThan(sharedSecret.Length, KeySize);
-        EnsureInitialized();
+        Libsodium.EnsureInitialized();
         int result;
         fixed (byte* scalar = privateKey)
         fixed (byte* point = publicKey)
@@ -80,25 +78,5 @@ public static class Curve25519
         }
 
         return true;
-    }
-
-    private static void EnsureInitialized()
-    {
-        if (!s_initialized)
-        {
-            Initialize();
-        }
-    }
-
-    private static void Initialize()
-    {
-        // Idempotent and thread-safe in libsodium (NSec calls it too); it picks the fastest
-        // implementation for this CPU.
-        if (Libsodium.SodiumInit() < 0)
-        {
-            throw new CryptographicException("libsodium failed to initialise");
-        }
-
-        Volatile.Write(ref s_initialized, true);
     }
 }

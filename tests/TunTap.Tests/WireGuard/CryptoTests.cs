@@ -275,6 +275,58 @@ public sealed class CryptoTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    // draft-irtf-cfrg-xchacha-03 §A.3.1, and NSec (the wrapper the project's rules name) must give
+    // the same bytes: our direct libsodium call passes key, nonce and data in the right places.
+    [Fact]
+    public void XChaChaPoly_matches_the_draft_vector_and_nsec()
+    {
+        var key = Hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+        var nonce = Hex("404142434445464748494a4b4c4d4e4f5051525354555657");
+        var associatedData = Hex("50515253c0c1c2c3c4c5c6c7");
+        var plaintext = Encoding.ASCII.GetBytes("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+        var sealedText = new byte[plaintext.Length + XChaChaPoly.TagSize];
+        XChaChaPoly.Seal(key, nonce, plaintext, associatedData, sealedText);
+        Assert.Equal("c0875924c1c7987947deafd8780acf49", ToHex(sealedText.AsSpan(plaintext.Length)));
+        Assert.StartsWith("bd6d179d3e83d43b9576579493c0e939", ToHex(sealedText), StringComparison.Ordinal);
+
+        using var nsecKey = NSec.Cryptography.Key.Import(NSec.Cryptography.AeadAlgorithm.XChaCha20Poly1305, key, NSec.Cryptography.KeyBlobFormat.RawSymmetricKey);
+        Assert.Equal(NSec.Cryptography.AeadAlgorithm.XChaCha20Poly1305.Encrypt(nsecKey, nonce, associatedData, plaintext), sealedText);
+
+        var opened = new byte[plaintext.Length];
+        Assert.True(XChaChaPoly.Open(key, nonce, sealedText, associatedData, opened));
+        Assert.Equal(plaintext, opened);
+        sealedText[0] ^= 1;
+        Assert.False(XChaChaPoly.Open(key, nonce, sealedText, associatedData, opened));
+        Assert.All(opened, b => Assert.Equal(0, b));
+    }
+
+    // Our X25519 calls libsodium directly; NSec's Key/SharedSecret path must agree on random keys.
+    [Fact]
+    public void X25519_agrees_with_nsec_on_random_keys()
+    {
+        var algorithm = NSec.Cryptography.KeyAgreementAlgorithm.X25519;
+        var exportable = new NSec.Cryptography.SharedSecretCreationParameters { ExportPolicy = NSec.Cryptography.KeyExportPolicies.AllowPlaintextExport };
+        for (var i = 0; i < 8; i++)
+        {
+            var privateKey = new byte[32];
+            var otherPrivate = new byte[32];
+            Curve25519.GeneratePrivateKey(privateKey);
+            Curve25519.GeneratePrivateKey(otherPrivate);
+            var publicKey = new byte[32];
+            var otherPublic = new byte[32];
+            Curve25519.DerivePublicKey(privateKey, publicKey);
+            Curve25519.DerivePublicKey(otherPrivate, otherPublic);
+            var shared = new byte[32];
+            Assert.True(Curve25519.TryAgree(privateKey, otherPublic, shared));
+
+            using var key = NSec.Cryptography.Key.Import(algorithm, privateKey, NSec.Cryptography.KeyBlobFormat.RawPrivateKey);
+            Assert.Equal(key.PublicKey.Export(NSec.Cryptography.KeyBlobFormat.RawPublicKey), publicKey);
+            var other = NSec.Cryptography.PublicKey.Import(algorithm, otherPublic, NSec.Cryptography.KeyBlobFormat.RawPublicKey);
+            using var secret = algorithm.Agree(key, other, in exportable)!;
+            Assert.Equal(secret.Export(NSec.Cryptography.SharedSecretBlobFormat.RawSharedSecret), shared);
+        }
+    }
+
     [Fact]
     public void XChaChaPoly_round_trips_and_rejects_tampering()
     {
