@@ -20,6 +20,8 @@ public class WireGuardBenchmarks : IDisposable
     private const int PacketLength = 1420 - 28; // what fills a 1420-byte tunnel MTU once IPv4+UDP come off the iperf3 payload
     private readonly byte[] _initiation = new byte[HandshakeInitiationMessage.Size];
     private readonly byte[] _response = new byte[HandshakeResponseMessage.Size];
+    private readonly byte[] _cookieReply = new byte[CookieReplyMessage.Size];
+    private readonly byte[] _source = [10, 0, 0, 1, 0xca, 0x6c];
     private readonly byte[] _sendKey = new byte[32];
     private readonly byte[] _receiveKey = new byte[32];
     private readonly byte[] _packet = new byte[TransportDataMessage.HeaderSize + 1440 + TransportDataMessage.TagSize];
@@ -72,6 +74,20 @@ public class WireGuardBenchmarks : IDisposable
         Check(NoiseHandshake.DeriveTransportKeys(_initiatorState, _sendKey, _receiveKey, out _));
         Check(NoiseHandshake.DeriveTransportKeys(_responderState, _receiveKey, _sendKey, out _));
         return _sendKey[0];
+    }
+
+    /// <summary>What the responder pays per initiation when under load: a cookie reply sealed, and the initiator opening it.</summary>
+    [Benchmark]
+    public int Cookie_reply_created_and_consumed()
+    {
+        _initiatorMacs.AddMacs(_initiation);
+        _responderMacs.CreateReply(_initiation, 1, _source, _cookieReply);
+        if (!_initiatorMacs.ConsumeReply(_cookieReply))
+        {
+            throw new InvalidOperationException("the cookie reply did not open");
+        }
+
+        return _cookieReply[0];
     }
 
     [Benchmark]

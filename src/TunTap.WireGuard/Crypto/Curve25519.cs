@@ -1,11 +1,15 @@
 using System.Security.Cryptography;
-using NSec.Cryptography;
+using TunTap.WireGuard.Interop;
 
 namespace TunTap.WireGuard.Crypto;
 
 /// <summary>
 /// X25519 (RFC 7748) over 32-byte spans, the <c>DH</c> and <c>DH-Generate</c> of the WireGuard
-/// paper. The primitive is NSec's (libsodium); private keys are clamped like <c>wg genkey</c> does.
+/// paper. The primitive is libsodium's, the native library NSec ships and wraps, called directly:
+/// NSec's <c>Key</c> and <c>SharedSecret</c> put every key and result in <c>sodium_malloc</c>
+/// memory (an mmap, guard pages and mlock each, then munmap), which cost a handshake more than
+/// the curve arithmetic. Here keys and results stay in the caller's (stack) spans, which the
+/// handshake wipes. Private keys are clamped like <c>wg genkey</c> does.
 /// </summary>
 public static class Curve25519
 {
@@ -29,14 +33,21 @@ public static class Curve25519
     }
 
     /// <summary>Writes the public key of <paramref name="privateKey"/>.</summary>
-    public static void DerivePublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
+    public static unsafe void DerivePublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(privateKey.Length, KeySize);
         ArgumentOutOfRangeException.ThrowIfLessThan(publicKey.Length, KeySize);
-        using var key = Key.Import(KeyAgreementAlgorithm.X25519, privateKey, KeyBlobFormat.RawPrivateKey);
-        if (!key.PublicKey.TryExport(KeyBlobFormat.RawPublicKey, publicKey, out var written) || written != KeySize)
+        Libsodium.EnsureInitialized();
+        int result;
+        fixed (byte* scalar = privateKey)
+        fixed (byte* point = publicKey)
         {
-            throw new CryptographicException("X25519 public key export failed");
+            result = Libsodium.CryptoScalarmultCurve25519Base(point, scalar);
+        }
+
+        if (result != 0)
+        {
+            throw new CryptographicException("X25519 public key derivation failed");
         }
     }
 
@@ -44,42 +55,28 @@ public static class Curve25519
     /// <c>DH(private, public)</c>. False when the result is all zero (a low-order public key),
     /// which WireGuard refuses.
     /// </summary>
-    public static bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> sharedSecret)
+    public static unsafe bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> sharedSecret)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(privateKey.Length, KeySize);
         ArgumentOutOfRangeException.ThrowIfNotEqual(publicKey.Length, KeySize);
         ArgumentOutOfRangeException.ThrowIfLessThan(sharedSecret.Length, KeySize);
-        using var key = Key.Import(KeyAgreementAlgorithm.X25519, privateKey, KeyBlobFormat.RawPrivateKey);
-        if (!PublicKey.TryImport(KeyAgreementAlgorithm.X25519, publicKey, KeyBlobFormat.RawPublicKey, out var remote) || remote is null)
+        Libsodium.EnsureInitialized();
+        int result;
+        fixed (byte* scalar = privateKey)
+        fixed (byte* point = publicKey)
+        fixed (byte* output = sharedSecret)
         {
-            return false;
-        }
-
-        SharedSecret? secret;
-        try
-        {
-            var creation = new SharedSecretCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport };
-            secret = KeyAgreementAlgorithm.X25519.Agree(key, remote, in creation);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
-
-        if (secret is null)
-        {
-            return false;
-        }
-
-        using (secret)
-        {
-            if (!secret.TryExport(SharedSecretBlobFormat.RawSharedSecret, sharedSecret, out var written) || written != KeySize)
-            {
-                return false;
-            }
+            result = Libsodium.CryptoScalarmultCurve25519(output, scalar, point);
         }
 
         // libsodium already refuses an all-zero result; checking again keeps the guarantee local.
-        return !CryptographicOperations.FixedTimeEquals(sharedSecret[..KeySize], stackalloc byte[KeySize]);
+        var secret = sharedSecret[..KeySize];
+        if (result != 0 || CryptographicOperations.FixedTimeEquals(secret, stackalloc byte[KeySize]))
+        {
+            secret.Clear();
+            return false;
+        }
+
+        return true;
     }
 }

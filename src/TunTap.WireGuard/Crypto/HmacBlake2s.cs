@@ -34,12 +34,8 @@ public static class HmacBlake2s
             pad[i] = (byte)(block[i] ^ InnerPad);
         }
 
-        var digest = new Org.BouncyCastle.Crypto.Digests.Blake2sDigest(Blake2s.HashSize * 8);
-        digest.BlockUpdate(pad);
-        digest.BlockUpdate(first);
-        digest.BlockUpdate(second);
         Span<byte> inner = stackalloc byte[Blake2s.HashSize];
-        digest.DoFinal(inner);
+        Blake2s.Hash(pad, first, second, inner);
 
         for (var i = 0; i < pad.Length; i++)
         {

@@ -27,6 +27,80 @@ public sealed class CryptoTests
         Assert.Equal(whole, parts);
     }
 
+    [Fact]
+    public void Blake2s_hash_of_three_parts_equals_hash_of_concatenation()
+    {
+        var whole = new byte[32];
+        var parts = new byte[32];
+        Blake2s.Hash("abcdefgh"u8, whole);
+        Blake2s.Hash("ab"u8, "cdef"u8, "gh"u8, parts);
+        Assert.Equal(whole, parts);
+    }
+
+    // Each thread keeps keyed digests for the last few MAC keys: cycling through more keys than it
+    // keeps, and coming back to them, must give what a fresh BouncyCastle digest gives.
+    [Fact]
+    public void Blake2s_mac_stays_right_while_more_keys_alternate_than_are_kept()
+    {
+        var keys = Enumerable.Range(0, 7).Select(k => Enumerable.Range(0, k == 6 ? 16 : 32).Select(i => (byte)((k * 37) + i)).ToArray()).ToArray();
+        var message = Enumerable.Range(0, 116).Select(i => (byte)i).ToArray();
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var index in new[] { 0, 1, 0, 2, 3, 4, 5, 6, 1, 6, 0 })
+            {
+                var expected = new byte[16];
+                var fresh = new Org.BouncyCastle.Crypto.Digests.Blake2sDigest(keys[index], 16, null, null);
+                fresh.BlockUpdate(message, 0, message.Length);
+                fresh.DoFinal(expected, 0);
+
+                var mac = new byte[16];
+                Blake2s.Mac(keys[index], message.AsSpan(0, 100 + index), mac);
+                var prefix = new byte[16];
+                var freshPrefix = new Org.BouncyCastle.Crypto.Digests.Blake2sDigest(keys[index], 16, null, null);
+                freshPrefix.BlockUpdate(message, 0, 100 + index);
+                freshPrefix.DoFinal(prefix, 0);
+                Assert.Equal(prefix, mac);
+
+                Blake2s.Mac(keys[index], message, mac);
+                Assert.Equal(expected, mac);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Blake2s_hmac_and_mac_agree_across_threads_running_at_once()
+    {
+        var key = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        var message = Enumerable.Range(0, 64).Select(i => (byte)i).ToArray();
+        var expectedHmac = new byte[32];
+        HmacBlake2s.Compute("super secret key"u8, "hello noise"u8, expectedHmac);
+
+        var tasks = Enumerable.Range(0, 6).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                var mismatches = 0;
+                var hmac = new byte[32];
+                var mac = new byte[16];
+                for (var i = 0; i < 500; i++)
+                {
+                    HmacBlake2s.Compute("super secret key"u8, "hello noise"u8, hmac);
+                    Blake2s.Mac(key, message, mac);
+                    if (!hmac.AsSpan().SequenceEqual(expectedHmac) || ToHex(mac) != "f1efa90d2547036841ecd3627fafbc36")
+                    {
+                        mismatches++;
+                    }
+                }
+
+                return mismatches;
+            },
+            TestContext.Current.CancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray();
+
+        var results = await Task.WhenAll(tasks);
+        Assert.All(results, mismatches => Assert.Equal(0, mismatches));
+    }
+
     // The published WireGuard constants: HASH(construction) and HASH(ck || identifier).
     [Fact]
     public void Blake2s_reproduces_wireguard_initial_chaining_key_and_hash()
@@ -199,6 +273,58 @@ public sealed class CryptoTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    // draft-irtf-cfrg-xchacha-03 §A.3.1, and NSec (the wrapper the project's rules name) must give
+    // the same bytes: our direct libsodium call passes key, nonce and data in the right places.
+    [Fact]
+    public void XChaChaPoly_matches_the_draft_vector_and_nsec()
+    {
+        var key = Hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+        var nonce = Hex("404142434445464748494a4b4c4d4e4f5051525354555657");
+        var associatedData = Hex("50515253c0c1c2c3c4c5c6c7");
+        var plaintext = Encoding.ASCII.GetBytes("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+        var sealedText = new byte[plaintext.Length + XChaChaPoly.TagSize];
+        XChaChaPoly.Seal(key, nonce, plaintext, associatedData, sealedText);
+        Assert.Equal("c0875924c1c7987947deafd8780acf49", ToHex(sealedText.AsSpan(plaintext.Length)));
+        Assert.StartsWith("bd6d179d3e83d43b9576579493c0e939", ToHex(sealedText), StringComparison.Ordinal);
+
+        using var nsecKey = NSec.Cryptography.Key.Import(NSec.Cryptography.AeadAlgorithm.XChaCha20Poly1305, key, NSec.Cryptography.KeyBlobFormat.RawSymmetricKey);
+        Assert.Equal(NSec.Cryptography.AeadAlgorithm.XChaCha20Poly1305.Encrypt(nsecKey, nonce, associatedData, plaintext), sealedText);
+
+        var opened = new byte[plaintext.Length];
+        Assert.True(XChaChaPoly.Open(key, nonce, sealedText, associatedData, opened));
+        Assert.Equal(plaintext, opened);
+        sealedText[0] ^= 1;
+        Assert.False(XChaChaPoly.Open(key, nonce, sealedText, associatedData, opened));
+        Assert.All(opened, b => Assert.Equal(0, b));
+    }
+
+    // Our X25519 calls libsodium directly; NSec's Key/SharedSecret path must agree on random keys.
+    [Fact]
+    public void X25519_agrees_with_nsec_on_random_keys()
+    {
+        var algorithm = NSec.Cryptography.KeyAgreementAlgorithm.X25519;
+        var exportable = new NSec.Cryptography.SharedSecretCreationParameters { ExportPolicy = NSec.Cryptography.KeyExportPolicies.AllowPlaintextExport };
+        for (var i = 0; i < 8; i++)
+        {
+            var privateKey = new byte[32];
+            var otherPrivate = new byte[32];
+            Curve25519.GeneratePrivateKey(privateKey);
+            Curve25519.GeneratePrivateKey(otherPrivate);
+            var publicKey = new byte[32];
+            var otherPublic = new byte[32];
+            Curve25519.DerivePublicKey(privateKey, publicKey);
+            Curve25519.DerivePublicKey(otherPrivate, otherPublic);
+            var shared = new byte[32];
+            Assert.True(Curve25519.TryAgree(privateKey, otherPublic, shared));
+
+            using var key = NSec.Cryptography.Key.Import(algorithm, privateKey, NSec.Cryptography.KeyBlobFormat.RawPrivateKey);
+            Assert.Equal(key.PublicKey.Export(NSec.Cryptography.KeyBlobFormat.RawPublicKey), publicKey);
+            var other = NSec.Cryptography.PublicKey.Import(algorithm, otherPublic, NSec.Cryptography.KeyBlobFormat.RawPublicKey);
+            using var secret = algorithm.Agree(key, other, in exportable)!;
+            Assert.Equal(secret.Export(NSec.Cryptography.SharedSecretBlobFormat.RawSharedSecret), shared);
+        }
     }
 
     [Fact]
