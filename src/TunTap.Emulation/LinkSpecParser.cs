@@ -323,6 +323,13 @@ public static class LinkSpecParser
         return false;
     }
 
+    /// <summary>Reads a time as the spec writes it (a number with us, ms or s, e.g. <c>100ms</c>).</summary>
+    public static bool TryParseTime(string text, out TimeSpan value)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return TryTime(text, out value);
+    }
+
     private static bool TryTime(string token, out TimeSpan value)
     {
         value = default;
