@@ -181,10 +181,13 @@ public sealed class LinkEventLogTests : IDisposable
             sink.Record(e);
         }
 
-        // Best of three: the thread pool may allocate once while it queues the writer's wake-up.
+        // Unoptimized (tier-0) code boxes where the optimized code does not, and tiering up waits
+        // until calls have been quiet ~100 ms: measure rounds with pauses between, keep the best.
         var best = long.MaxValue;
-        for (var round = 0; round < 3; round++)
+        var rounds = 0;
+        for (var round = 0; round < 20 && best >= 1024; round++)
         {
+            Thread.Sleep(150);
             var before = GC.GetAllocatedBytesForCurrentThread();
             for (var i = 0; i < 100_000; i++)
             {
@@ -192,10 +195,11 @@ public sealed class LinkEventLogTests : IDisposable
             }
 
             best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
+            rounds++;
         }
 
         Assert.True(best < 1024, $"{best} bytes allocated for 100000 events");
-        Assert.Equal(320_000, writer.RecordedEvents + writer.DroppedEvents);
+        Assert.Equal(20_000 + (100_000L * rounds), writer.RecordedEvents + writer.DroppedEvents);
     }
 
     [Fact]
