@@ -189,7 +189,7 @@ public sealed partial class EmulateLinkCommandTests
         return scope;
     }
 
-    private static async Task<BackgroundProcess> StartAsync(string a, string b, params string[] options)
+    internal static async Task<BackgroundProcess> StartAsync(string a, string b, params string[] options)
     {
         var process = TuntapCli.Start(["emulate", "link", "--a", a, "--b", b, "--stats-interval", "0", .. options]);
         try
@@ -206,7 +206,7 @@ public sealed partial class EmulateLinkCommandTests
     }
 
     /// <summary>Stops the command with Ctrl-C, asserts a clean exit, and returns its summary as "direction counter" → value.</summary>
-    private static async Task<Dictionary<string, long>> StopAsync(BackgroundProcess emulator)
+    internal static async Task<Dictionary<string, long>> StopAsync(BackgroundProcess emulator)
     {
         emulator.Signal(2);
         Assert.Equal(0, await emulator.WaitForExitAsync(TimeSpan.FromSeconds(15)));
