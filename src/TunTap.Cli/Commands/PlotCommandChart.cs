@@ -21,6 +21,58 @@ internal static class PlotCommandChart
             _ => throw new TunTapException($"--output: '{Path.GetFileName(path)}' must end in .png or .svg"),
         };
 
+    /// <summary>
+    /// Points in time order, thinned to the lowest and highest value per time bucket when there are
+    /// more than two per bucket: the drawing looks the same (a bucket is under a pixel wide) while a
+    /// long log's millions of points would make a slow render and a huge SVG.
+    /// </summary>
+    public static (double[] X, double[] Y) Envelope(IReadOnlyList<double> x, IReadOnlyList<double> y, double end, int buckets)
+    {
+        if (x.Count <= 2 * buckets || end <= 0)
+        {
+            return (x.ToArray(), y.ToArray());
+        }
+
+        var low = new int[buckets];
+        var high = new int[buckets];
+        Array.Fill(low, -1);
+        Array.Fill(high, -1);
+        for (var i = 0; i < x.Count; i++)
+        {
+            var bucket = Math.Clamp((int)(x[i] / end * buckets), 0, buckets - 1);
+            if (low[bucket] < 0 || y[i] < y[low[bucket]])
+            {
+                low[bucket] = i;
+            }
+
+            if (high[bucket] < 0 || y[i] > y[high[bucket]])
+            {
+                high[bucket] = i;
+            }
+        }
+
+        var outX = new List<double>(2 * buckets);
+        var outY = new List<double>(2 * buckets);
+        for (var bucket = 0; bucket < buckets; bucket++)
+        {
+            if (low[bucket] < 0)
+            {
+                continue;
+            }
+
+            var (first, second) = x[low[bucket]] <= x[high[bucket]] ? (low[bucket], high[bucket]) : (high[bucket], low[bucket]);
+            outX.Add(x[first]);
+            outY.Add(y[first]);
+            if (second != first)
+            {
+                outX.Add(x[second]);
+                outY.Add(y[second]);
+            }
+        }
+
+        return ([.. outX], [.. outY]);
+    }
+
     public static void Save(LinkLogTimeline timeline, string title, string path, Format format, int width, int height)
     {
         var multiplot = new Multiplot();
@@ -43,16 +95,19 @@ internal static class PlotCommandChart
             offered.LinePattern = LinePattern.Dashed;
             offered.LegendText = $"{direction.Direction} offered";
 
+            var buckets = 2 * width;
             if (direction.DelayMilliseconds.Count > 0)
             {
-                var points = delay.Add.ScatterPoints(direction.DelaySeconds.ToArray(), direction.DelayMilliseconds.ToArray(), color);
+                var (x, y) = Envelope(direction.DelaySeconds, direction.DelayMilliseconds, timeline.DurationSeconds, buckets);
+                var points = delay.Add.ScatterPoints(x, y, color);
                 points.MarkerSize = 3;
                 points.LegendText = direction.Direction;
             }
 
             if (direction.QueueSeconds.Count > 0)
             {
-                var depth = queue.Add.ScatterLine(direction.QueueSeconds.ToArray(), direction.QueueBytes.Select(b => b / 1000).ToArray(), color);
+                var (x, y) = Envelope(direction.QueueSeconds, direction.QueueBytes, timeline.DurationSeconds, buckets);
+                var depth = queue.Add.ScatterLine(x, y.Select(b => b / 1000).ToArray(), color);
                 depth.ConnectStyle = ConnectStyle.StepHorizontal;
                 depth.LegendText = direction.Direction;
             }
