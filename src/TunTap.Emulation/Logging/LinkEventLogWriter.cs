@@ -81,6 +81,9 @@ public sealed class LinkEventLogWriter : IAsyncDisposable
         _flushTimer = new Timer(static state => ((LinkEventLogWriter)state!).HandOverPartialChunks(), this, interval, interval);
     }
 
+    /// <summary>What errors call the log: its path, or "event log" for a stream.</summary>
+    public string Name { get; init; } = "event log";
+
     /// <summary>Events formatted into the log so far.</summary>
     public long RecordedEvents
     {
@@ -124,17 +127,17 @@ public sealed class LinkEventLogWriter : IAsyncDisposable
     public static LinkEventLogWriter Create(string path, long ticksPerSecond, long originTicks)
     {
         ArgumentNullException.ThrowIfNull(path);
-        FileStream stream;
+        FileStream? stream = null;
         try
         {
             stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            return new LinkEventLogWriter(stream, FormatOf(path), ticksPerSecond, originTicks) { Name = path };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            stream?.Dispose();
             throw new TunTapException($"--log: cannot create '{path}': {e.Message}", "give a writable file path, e.g. /tmp/link.csv");
         }
-
-        return new LinkEventLogWriter(stream, FormatOf(path), ticksPerSecond, originTicks);
     }
 
     /// <summary>The format a file name asks for: <see cref="LinkEventLogFormat.JsonLines"/> for <c>*.jsonl</c>, CSV otherwise.</summary>
@@ -177,6 +180,10 @@ public sealed class LinkEventLogWriter : IAsyncDisposable
         {
             await _writer.ConfigureAwait(false);
             await _stream.FlushAsync().ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new TunTapException($"{Name}: writing the event log failed: {e.Message}", "is the disk full? The link itself ran; only the log is incomplete", e);
         }
         finally
         {
