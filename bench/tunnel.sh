@@ -3,7 +3,10 @@
 # tunnel daemon, same modes, no compression or encryption) and directly over the veth underlay,
 # all in one run on this machine. Prints Gbit/s (median of --runs) and the ratios
 # tuntap/vtun and tuntap/veth. Absolute numbers on a shared machine are noise; the ratios are
-# the result.
+# the result. It also prints how many CPU cores were busy (whole machine, from /proc/stat)
+# during each transfer and the Gbit/s per busy core: when the veth already keeps every core
+# busy, a tunnel (which adds a second TCP stack and two device copies per byte) is bounded by
+# its cost per byte, and that column shows it.
 #
 # Usage: sudo bench/tunnel.sh [--runs N] [--seconds S] [--modes "tun tap"] [--transports "tcp udp"]
 #                             [--tools "tuntap vtun"]
@@ -78,18 +81,29 @@ done
 ip -n "$S" link set tt-u0 up
 ip -n "$C" link set tt-u1 up
 
-# iperf3 from C to SERVER_ADDR; prints Gbit/s received.
+cores=$(nproc)
+# Busy and total jiffies of all CPUs so far.
+cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+
+# iperf3 from C to SERVER_ADDR; prints Gbit/s received and appends the busy cores to $work/cores.
 iperf() {
   local server=$1
   ip netns exec "$S" timeout $((seconds + 20)) iperf3 -s -1 -B "$server" >/dev/null 2>&1 &
   local srv=$!
   sleep 0.3
-  local gbps
+  local gbps before after
+  before=$(cpu_jiffies)
   gbps=$(ip netns exec "$C" timeout $((seconds + 15)) iperf3 -c "$server" -t "$seconds" -J 2>/dev/null \
     | jq -r '.end.sum_received.bits_per_second // 0 | . / 1e9 | . * 1000 | round / 1000' || echo 0)
+  after=$(cpu_jiffies)
+  awk -v b="$before" -v a="$after" -v n="$cores" 'BEGIN { split(b, x, " "); split(a, y, " ");
+    t = y[2] - x[2]; printf "%.2f\n", (t > 0 ? (y[1] - x[1]) / t * n : 0) }' >>"$work/cores"
   wait "$srv" 2>/dev/null || true
   echo "${gbps:-0}"
 }
+
+# The median of the busy-core samples taken since the last call (and forget them).
+take_cores() { median <"$work/cores" | tr -d '\n'; : >"$work/cores"; }
 
 wait_ping() {
   for _ in $(seq 100); do
@@ -99,7 +113,7 @@ wait_ping() {
   return 1
 }
 
-median() { tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }
+median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }
 
 start_tuntap() {
   local mode=$1 transport=$2
@@ -167,17 +181,20 @@ printf 'measuring the veth underlay (%s runs x %ss)...\n' "$runs" "$seconds" >&2
 veth_runs=()
 for _ in $(seq "$runs"); do veth_runs+=("$(iperf 192.168.77.1)"); done
 veth=$(echo "${veth_runs[*]}" | median)
+veth_cores=$(take_cores)
 
-printf '\n%-5s %-9s %10s %10s %10s %12s %12s\n' mode transport tuntap vtun veth tuntap/vtun tuntap/veth
+printf '\n%-5s %-9s %10s %10s %10s %12s %12s %14s %14s\n' mode transport tuntap vtun veth tuntap/vtun tuntap/veth "cores(t/v)" "Gbit/core(t/v)"
 for mode in $modes; do
   for transport in $transports; do
     printf 'measuring %s/%s...\n' "$mode" "$transport" >&2
-    ours=0 theirs=0
-    [[ " $tools " == *" tuntap "* ]] && ours=$(measure tuntap "$mode" "$transport")
+    ours=0 theirs=0 ours_cores=0
+    : >"$work/cores"
+    if [[ " $tools " == *" tuntap "* ]]; then ours=$(measure tuntap "$mode" "$transport"); ours_cores=$(take_cores); fi
     [[ " $tools " == *" vtun "* ]] && theirs=$(measure vtun "$mode" "$transport")
-    awk -v m="$mode" -v t="$transport" -v a="$ours" -v b="$theirs" -v v="$veth" 'BEGIN {
-      printf "%-5s %-9s %10.3f %10.3f %10.3f %12s %12s\n", m, t, a, b, v,
-        (b > 0 ? sprintf("%.2fx", a / b) : "n/a"), (v > 0 ? sprintf("%.2fx", a / v) : "n/a") }'
+    awk -v m="$mode" -v t="$transport" -v a="$ours" -v b="$theirs" -v v="$veth" -v ac="$ours_cores" -v vc="$veth_cores" 'BEGIN {
+      printf "%-5s %-9s %10.3f %10.3f %10.3f %12s %12s %14s %14s\n", m, t, a, b, v,
+        (b > 0 ? sprintf("%.2fx", a / b) : "n/a"), (v > 0 ? sprintf("%.2fx", a / v) : "n/a"),
+        sprintf("%.2f/%.2f", ac, vc), sprintf("%.2f/%.2f", (ac > 0 ? a / ac : 0), (vc > 0 ? v / vc : 0)) }'
   done
 done
-echo "(Gbit/s, iperf3 one TCP stream, median of $runs runs of ${seconds}s)"
+echo "(Gbit/s, iperf3 one TCP stream, median of $runs runs of ${seconds}s; cores: busy CPUs of $cores during the transfer)"

@@ -2,6 +2,8 @@
 # Installs the Debian packages the tests and demos use. Idempotent; needs root.
 set -euo pipefail
 packages=(iproute2 iputils-ping tshark python3-scapy iperf3 procps kmod wireguard-go wireguard-tools)
+# Switch DHCP and VM tests: busybox udhcpc in namespaces and in a QEMU guest booted from the Debian kernel.
+packages+=(busybox-static qemu-system-x86 linux-image-amd64)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

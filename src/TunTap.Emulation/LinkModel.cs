@@ -8,12 +8,16 @@ namespace TunTap.Emulation;
 /// <see cref="Enqueue"/>, takes due packets with <see cref="TryDequeue"/> and sleeps until
 /// <see cref="NextDeparture"/>. Internal events run at their own scheduled times, not at the
 /// times the caller happens to poll, so the departures depend only on the arrivals and the seed.
+/// <see cref="ReplaceStages"/> swaps the chain for new arrivals while packets already inside finish
+/// their way through the chain they entered (live model changes, e.g. an emulated handover).
 /// </summary>
 public sealed class LinkModel
 {
-    private readonly ILinkStage[] _stages;
-    private readonly StageOutput[] _outputs;
     private readonly PacketRing _delivered = new();
+
+    // Chains replaced by ReplaceStages that still hold packets; they run until empty.
+    private readonly List<StageChain> _draining = [];
+    private StageChain _chain;
     private ArrayPool<byte> _pool = ArrayPool<byte>.Shared;
     private long _now;
     private long _sequence;
@@ -27,20 +31,17 @@ public sealed class LinkModel
         ArgumentNullException.ThrowIfNull(stages);
         OptionValidation.AtLeast("--output-limit", outputLimit, 1, " packets");
         OutputLimit = outputLimit;
-        _stages = [.. stages];
-        _outputs = new StageOutput[_stages.Length];
-        for (var i = 0; i < _stages.Length; i++)
-        {
-            _outputs[i] = new StageOutput(this, i);
-        }
-
+        _chain = new StageChain(this, stages);
         _now = startTicks;
         StartTicks = startTicks;
     }
 
     /// <summary>Builds the stages <paramref name="options"/> asks for (see <see cref="LinkModelBuilder"/>).</summary>
     public static LinkModel Create(LinkModelOptions options, long ticksPerSecond, long startTicks, ulong seed, ICorruptionFixup? corruptionFixup = null)
-        => new(LinkModelBuilder.BuildStages(options, ticksPerSecond, startTicks, seed, corruptionFixup), startTicks, options.OutputLimit);
+        => new(LinkModelBuilder.BuildStages(options, ticksPerSecond, startTicks, seed, corruptionFixup), startTicks, options.OutputLimit)
+        {
+            CorruptionFixup = corruptionFixup,
+        };
 
     /// <summary>Builds a link whose clock is <paramref name="timeProvider"/>'s timestamps (<see cref="TimeProvider.GetTimestamp"/>).</summary>
     public static LinkModel Create(LinkModelOptions options, TimeProvider timeProvider, ulong seed, ICorruptionFixup? corruptionFixup = null)
@@ -53,7 +54,26 @@ public sealed class LinkModel
     public long StartTicks { get; }
 
     /// <summary>The stages, in order.</summary>
-    public IReadOnlyList<ILinkStage> Stages => _stages;
+    public IReadOnlyList<ILinkStage> Stages => _chain.Stages;
+
+    /// <summary>
+    /// Gives packets offered from now on a new chain of <paramref name="stages"/>. Packets already
+    /// inside keep going through the chain they entered, so none is lost; the counters go on.
+    /// </summary>
+    public void ReplaceStages(IEnumerable<ILinkStage> stages)
+    {
+        ArgumentNullException.ThrowIfNull(stages);
+        var next = new StageChain(this, stages);
+        if (_chain.Packets > 0)
+        {
+            _draining.Add(_chain);
+        }
+
+        _chain = next;
+    }
+
+    /// <summary>The corruption fixup the model was created with (stages built later for it use it too), or null.</summary>
+    public ICorruptionFixup? CorruptionFixup { get; init; }
 
     /// <summary>Most packets that may wait at the output; more are dropped as <see cref="DropReason.OutputFull"/>.</summary>
     public int OutputLimit { get; }
@@ -83,10 +103,10 @@ public sealed class LinkModel
                 return _delivered.Peek().Packet.DepartureTicks;
             }
 
-            var next = long.MaxValue;
-            foreach (var stage in _stages)
+            var next = _chain.NextEventTicks();
+            foreach (var chain in _draining)
             {
-                next = Math.Min(next, stage.NextEventTicks);
+                next = Math.Min(next, chain.NextEventTicks());
             }
 
             return next == long.MaxValue ? null : next;
@@ -104,8 +124,9 @@ public sealed class LinkModel
         Counters.EnqueuedBytes += packet.Length;
         Counters.InFlightPackets++;
         Counters.InFlightBytes += packet.Length;
+        _chain.Packets++;
         Record(LinkEventKind.Arrival, linkPacket, nowTicks);
-        Forward(-1, linkPacket, nowTicks);
+        Forward(_chain, -1, linkPacket, nowTicks);
     }
 
     /// <summary>
@@ -163,13 +184,13 @@ public sealed class LinkModel
             // run everything it had due at t.
             var due = long.MaxValue;
             var index = -1;
-            for (var i = _stages.Length - 1; i >= 0; i--)
+            var chain = _chain;
+            chain.FindNext(ref due, ref index);
+            for (var c = 0; c < _draining.Count; c++)
             {
-                var next = _stages[i].NextEventTicks;
-                if (next < due)
+                if (_draining[c].FindNext(ref due, ref index))
                 {
-                    due = next;
-                    index = i;
+                    chain = _draining[c];
                 }
             }
 
@@ -179,27 +200,32 @@ public sealed class LinkModel
             }
 
             _now = Math.Max(_now, due);
-            _stages[index].Advance(due, _outputs[index]);
+            chain.Stages[index].Advance(due, chain.Outputs[index]);
         }
 
         _now = nowTicks;
+        if (_draining.Count > 0)
+        {
+            _draining.RemoveAll(static chain => chain.Packets == 0);
+        }
     }
 
-    private void Forward(int fromStage, LinkPacket packet, long nowTicks)
+    private void Forward(StageChain chain, int fromStage, LinkPacket packet, long nowTicks)
     {
         var next = fromStage + 1;
-        if (next < _stages.Length)
+        if (next < chain.Stages.Length)
         {
-            _stages[next].Offer(packet, nowTicks, _outputs[next]);
+            chain.Stages[next].Offer(packet, nowTicks, chain.Outputs[next]);
             return;
         }
 
         if (_delivered.Count >= OutputLimit)
         {
-            Drop(packet, DropReason.OutputFull);
+            Drop(chain, packet, DropReason.OutputFull);
             return;
         }
 
+        chain.Packets--;
         Counters.InFlightPackets--;
         Counters.InFlightBytes -= packet.Length;
         Counters.Delivered++;
@@ -208,8 +234,9 @@ public sealed class LinkModel
         Record(LinkEventKind.Departure, packet, nowTicks);
     }
 
-    private void Drop(LinkPacket packet, DropReason reason)
+    private void Drop(StageChain chain, LinkPacket packet, DropReason reason)
     {
+        chain.Packets--;
         Counters.InFlightPackets--;
         Counters.InFlightBytes -= packet.Length;
         Counters.CountDrop(reason);
@@ -217,8 +244,9 @@ public sealed class LinkModel
         Release(packet);
     }
 
-    private LinkPacket Copy(LinkPacket packet)
+    private LinkPacket Copy(StageChain chain, LinkPacket packet)
     {
+        chain.Packets++;
         var buffer = _pool.Rent(Math.Max(1, packet.Length));
         packet.Span.CopyTo(buffer);
         Counters.InFlightPackets++;
@@ -232,14 +260,63 @@ public sealed class LinkModel
         EventSink?.Record(new LinkEvent(ticks, kind, packet.Sequence, packet.Length, Counters.QueuePackets, Counters.QueueBytes,
             Counters.InFlightPackets + _delivered.Count, reason));
 
-    private sealed class StageOutput(LinkModel model, int index) : ILinkStageOutput
+    /// <summary>Stages in order, their outputs, and how many packets are inside them.</summary>
+    private sealed class StageChain
+    {
+        public StageChain(LinkModel model, IEnumerable<ILinkStage> stages)
+        {
+            Stages = [.. stages];
+            Outputs = new StageOutput[Stages.Length];
+            for (var i = 0; i < Stages.Length; i++)
+            {
+                Outputs[i] = new StageOutput(model, this, i);
+            }
+        }
+
+        public ILinkStage[] Stages { get; }
+
+        public StageOutput[] Outputs { get; }
+
+        public long Packets { get; set; }
+
+        public long NextEventTicks()
+        {
+            var next = long.MaxValue;
+            foreach (var stage in Stages)
+            {
+                next = Math.Min(next, stage.NextEventTicks);
+            }
+
+            return next;
+        }
+
+        /// <summary>Lowers <paramref name="due"/> to this chain's earliest event (downstream stages first on ties); true when it did.</summary>
+        public bool FindNext(ref long due, ref int index)
+        {
+            var found = false;
+            for (var i = Stages.Length - 1; i >= 0; i--)
+            {
+                var next = Stages[i].NextEventTicks;
+                if (next < due)
+                {
+                    due = next;
+                    index = i;
+                    found = true;
+                }
+            }
+
+            return found;
+        }
+    }
+
+    private sealed class StageOutput(LinkModel model, StageChain chain, int index) : ILinkStageOutput
     {
         public LinkCounters Counters => model.Counters;
 
-        public void Forward(LinkPacket packet, long nowTicks) => model.Forward(index, packet, nowTicks);
+        public void Forward(LinkPacket packet, long nowTicks) => model.Forward(chain, index, packet, nowTicks);
 
-        public void Drop(LinkPacket packet, DropReason reason) => model.Drop(packet, reason);
+        public void Drop(LinkPacket packet, DropReason reason) => model.Drop(chain, packet, reason);
 
-        public LinkPacket Copy(LinkPacket packet) => model.Copy(packet);
+        public LinkPacket Copy(LinkPacket packet) => model.Copy(chain, packet);
     }
 }

@@ -57,6 +57,26 @@ public sealed class LinkPump : IDisposable
         }
     }
 
+    /// <summary>
+    /// Changes the model while the link runs: packets arriving from now on go through a new stage
+    /// chain built from <paramref name="options"/>; packets already inside finish on the old one, so
+    /// none is lost. Traces in the new model start now. Any thread may call this.
+    /// </summary>
+    /// <exception cref="TunTapException">An option is out of range (nothing changed).</exception>
+    public void Reconfigure(LinkModelOptions options, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        lock (_gate)
+        {
+            Model.ReplaceStages(LinkModelBuilder.BuildStages(options, _time.TimestampFrequency, _time.GetTimestamp(), seed, Model.CorruptionFixup));
+
+            // The writer may sleep towards a departure of the old chain; let it look again.
+            _sleepUntil = long.MinValue;
+        }
+
+        _waiter.Wake();
+    }
+
     /// <summary>Runs the reader and the writer until <paramref name="cancellationToken"/> fires or either fails.</summary>
     internal Task[] Start(CancellationToken cancellationToken)
     {

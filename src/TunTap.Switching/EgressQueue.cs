@@ -56,6 +56,30 @@ internal sealed class EgressQueue : IDisposable
         return true;
     }
 
+    /// <summary>Queues <paramref name="frame"/> as it is (a mirrored copy as received); false when the queue is full or the frame does not fit a slot.</summary>
+    public bool TryEnqueueCopy(ReadOnlySpan<byte> frame)
+    {
+        lock (_gate)
+        {
+            var slot = (_head + _count) % _slots.Length;
+            if (_count == _slots.Length || frame.Length > _slots[slot].Length)
+            {
+                return false;
+            }
+
+            frame.CopyTo(_slots[slot]);
+            _lengths[slot] = frame.Length;
+            _count++;
+        }
+
+        if (Interlocked.Exchange(ref _signaled, 1) == 0)
+        {
+            _signal.Release();
+        }
+
+        return true;
+    }
+
     /// <summary>Waits until something was queued since the last wait.</summary>
     public async Task WaitAsync(CancellationToken cancellationToken)
     {

@@ -4,6 +4,7 @@ using System.Text;
 using TunTap.Buffers;
 using TunTap.Devices;
 using TunTap.Services;
+using TunTap.Switching.Dhcp;
 using TunTap.Wire;
 
 namespace TunTap.Switching;
@@ -11,10 +12,10 @@ namespace TunTap.Switching;
 /// <summary>
 /// A virtual port that is the segment's gateway address: it answers ARP requests and IPv6
 /// neighbor solicitations for the gateway IPs, and ICMP/ICMPv6 echo (and UDP echo, port 7) sent to
-/// them, with a <see cref="PacketResponder"/>. Frames the switch sends to it go through the
-/// responder; its answers come back as frames received from the port. Nothing else is answered
-/// or routed. Nothing is allocated per frame; when answers pile up faster than the switch takes
-/// them, the excess is dropped and counted.
+/// them, with a <see cref="PacketResponder"/>, and DHCP when <see cref="Dhcp"/> is set. Frames the
+/// switch sends to it go through the DHCP server and the responder; their answers come back as
+/// frames received from the port. Nothing else is answered or routed. Nothing is allocated per
+/// frame; when answers pile up faster than the switch takes them, the excess is dropped and counted.
 /// </summary>
 public sealed class GatewayPort : ISwitchPort, IPortCounterSource
 {
@@ -82,6 +83,9 @@ public sealed class GatewayPort : ISwitchPort, IPortCounterSource
     /// <summary>What the responder did.</summary>
     public ResponderCounters Counters => _responder.Counters;
 
+    /// <summary>A DHCP server answering on the gateway's address (it sees every frame first), or null.</summary>
+    public DhcpServer? Dhcp { get; init; }
+
     /// <inheritdoc/>
     public long PeerGeneration => 0;
 
@@ -133,7 +137,12 @@ public sealed class GatewayPort : ISwitchPort, IPortCounterSource
                 }
 
                 var slot = (_head + _count) % _slots.Length;
-                var length = _responder.Process(batch[i], _slots[slot]);
+                var length = Dhcp?.Process(batch[i], _slots[slot]) ?? 0;
+                if (length == 0)
+                {
+                    length = _responder.Process(batch[i], _slots[slot]);
+                }
+
                 if (length > 0)
                 {
                     _lengths[slot] = length;
@@ -158,6 +167,20 @@ public sealed class GatewayPort : ISwitchPort, IPortCounterSource
         ArgumentNullException.ThrowIfNull(rows);
         rows.Add(("gateway-replies", Counters.Replied));
         rows.Add(("gateway-dropped", Counters.Dropped + Interlocked.Read(ref _queueFull)));
+        if (Dhcp is { Counters: var dhcp })
+        {
+            rows.Add(("dhcp-offers", dhcp.Offers));
+            rows.Add(("dhcp-acks", dhcp.Acks));
+            rows.Add(("dhcp-naks", dhcp.Naks));
+            rows.Add(("dhcp-dropped", dhcp.Dropped));
+            foreach (var reason in Enum.GetValues<DhcpDropReason>())
+            {
+                if (dhcp.GetDropped(reason) is > 0 and var count)
+                {
+                    rows.Add(($"dhcp-dropped {reason}", count));
+                }
+            }
+        }
     }
 
     /// <inheritdoc/>

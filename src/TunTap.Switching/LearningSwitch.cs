@@ -23,6 +23,7 @@ public sealed class LearningSwitch
     private readonly long _sweepTicks;
     private readonly long _flapWindowTicks;
     private readonly long _stormWindowTicks;
+    private readonly long _blockTicks;
     private long _lastSweep;
 
     /// <summary>Creates a switch with no ports.</summary>
@@ -40,6 +41,8 @@ public sealed class LearningSwitch
         _sweepTicks = (long)(Math.Min(Options.MacAgingTime.TotalSeconds, 1.0) * frequency);
         _flapWindowTicks = (long)(Options.FlapWindow.TotalSeconds * frequency);
         _stormWindowTicks = frequency;
+        ArgumentOutOfRangeException.ThrowIfLessThan(Options.BlockTime, TimeSpan.Zero);
+        _blockTicks = (long)(Options.BlockTime.TotalSeconds * frequency);
         _lastSweep = _time.GetTimestamp();
     }
 
@@ -130,17 +133,41 @@ public sealed class LearningSwitch
         }
 
         state.BlockReason = reason;
+        state.BlockedUntil = long.MaxValue;
         MacTable.FlushPort(port);
         Options.Log?.Invoke($"switch: port {state.Config.Name} blocked: {reason}");
     }
+
+    /// <summary>
+    /// Unblocks the ports loop protection blocked more than <see cref="SwitchOptions.BlockTime"/>
+    /// ago, with a log line each; returns how many. <see cref="Forward"/> checks this about once a
+    /// second as frames pass; call it from a timer when no frames may pass.
+    /// </summary>
+    public int ReleaseExpiredBlocks() => ReleaseExpiredBlocks(_time.GetTimestamp());
 
     /// <summary>Lets a blocked port forward again (its loop-protection counts start over).</summary>
     public void Unblock(int port)
     {
         var state = State(port);
         state.BlockReason = null;
+        state.BlockedUntil = long.MaxValue;
         state.FlapCount = 0;
         state.StormCount = 0;
+    }
+
+    /// <summary>True when the port is a mirror destination (see <see cref="SetMirrorDestination"/>).</summary>
+    public bool IsMirrorDestination(int port) => State(port).IsMirrorDestination;
+
+    /// <summary>
+    /// Makes the port a mirror destination, which only listens: nothing is forwarded to it and what
+    /// it sends is dropped (<see cref="SwitchDropReason.MirrorDestination"/>); or a normal port again.
+    /// The copies themselves are the runner's (<see cref="MirrorSession"/>).
+    /// </summary>
+    public void SetMirrorDestination(int port, bool value)
+    {
+        var state = State(port);
+        state.IsMirrorDestination = value;
+        MacTable.FlushPort(port);
     }
 
     /// <summary>Forgets the addresses learned on the port (its peer reconnected).</summary>
@@ -171,11 +198,17 @@ public sealed class LearningSwitch
         {
             _lastSweep = now;
             MacTable.Sweep(now);
+            ReleaseExpiredBlocks(now);
         }
 
         if (ingress.BlockReason is not null)
         {
             return Drop(decision, counters, SwitchDropReason.Blocked);
+        }
+
+        if (ingress.IsMirrorDestination)
+        {
+            return Drop(decision, counters, SwitchDropReason.MirrorDestination);
         }
 
         if (!EthernetFrame.TryCreate(frame, out var ethernet))
@@ -252,7 +285,7 @@ public sealed class LearningSwitch
             }
 
             var target = _ports[egress];
-            if (target is not null && target.BlockReason is null && target.Config.Vlan.IsMember(vlan))
+            if (target is not null && target.BlockReason is null && !target.IsMirrorDestination && target.Config.Vlan.IsMember(vlan))
             {
                 decision.Ports.Add(egress);
                 decision.Action = ForwardingAction.Unicast;
@@ -268,7 +301,7 @@ public sealed class LearningSwitch
         for (var i = 0; i < _ports.Length; i++)
         {
             var port = _ports[i];
-            if (i != ingressPort && port is not null && port.BlockReason is null && port.Config.Vlan.IsMember(vlan))
+            if (i != ingressPort && port is not null && port.BlockReason is null && !port.IsMirrorDestination && port.Config.Vlan.IsMember(vlan))
             {
                 decision.Ports.Add(i);
             }
@@ -338,7 +371,7 @@ public sealed class LearningSwitch
                     if (port.FlapCount >= Options.FlapThreshold)
                     {
                         var from = _ports[previous]?.Config.Name ?? previous.ToString(CultureInfo.InvariantCulture);
-                        Block(portId, string.Create(CultureInfo.InvariantCulture, $"MAC flapping ({port.FlapCount} moves within {Options.FlapWindow.TotalSeconds:0.###} s, last {source} in VLAN {vlan} from {from}); a loop?"));
+                        BlockForLoop(portId, port, string.Create(CultureInfo.InvariantCulture, $"MAC flapping ({port.FlapCount} moves within {Options.FlapWindow.TotalSeconds:0.###} s, last {source} in VLAN {vlan} from {from}); a loop?"), now);
                     }
                 }
 
@@ -361,11 +394,45 @@ public sealed class LearningSwitch
         port.StormCount++;
         if (port.StormCount > Options.StormThreshold)
         {
-            Block(portId, string.Create(CultureInfo.InvariantCulture, $"broadcast/multicast storm (more than {Options.StormThreshold} frames within 1 s); a loop?"));
+            BlockForLoop(portId, port, string.Create(CultureInfo.InvariantCulture, $"broadcast/multicast storm (more than {Options.StormThreshold} frames within 1 s); a loop?"), now);
             return true;
         }
 
         return false;
+    }
+
+    private void BlockForLoop(int portId, SwitchPortState port, string reason, long now)
+    {
+        if (port.BlockReason is not null)
+        {
+            return;
+        }
+
+        port.BlockReason = reason;
+        port.LoopBlocks++;
+        port.BlockedUntil = _blockTicks > 0 ? now + _blockTicks : long.MaxValue;
+        MacTable.FlushPort(portId);
+        var again = port.LoopBlocks > 1 ? string.Create(CultureInfo.InvariantCulture, $" (blocked {port.LoopBlocks} times so far)") : "";
+        var until = _blockTicks > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"; unblocked in {Options.BlockTime.TotalSeconds:0.###} s{again}")
+            : $"; stays blocked until unblocked by hand{again}";
+        Options.Log?.Invoke($"switch: port {port.Config.Name} blocked: {reason}{until}");
+    }
+
+    private int ReleaseExpiredBlocks(long now)
+    {
+        var released = 0;
+        for (var i = 0; i < _ports.Length; i++)
+        {
+            if (_ports[i] is { BlockReason: not null } port && port.BlockedUntil <= now)
+            {
+                Unblock(i);
+                released++;
+                Options.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"switch: port {port.Config.Name} unblocked after {Options.BlockTime.TotalSeconds:0.###} s; blocked again if the loop persists"));
+            }
+        }
+
+        return released;
     }
 
     private SwitchPortState State(int port)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
+using TunTap.Services;
 
 namespace TunTap.Switching;
 
@@ -67,19 +68,9 @@ public sealed class QemuStreamPort : ISwitchPort
     public static QemuStreamPort ListenUnix(string path, int maxFrameSize = 1518, int sendBatch = 64, Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        RemoveStaleSocket(path);
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Bind(new UnixDomainSocketEndPoint(path));
-            socket.Listen(4);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new TunTapException($"cannot listen on unix socket '{path}': {e.Message}", "check that the directory exists and is writable", e);
-        }
 
+        // Not owner-only: QEMU often runs as another user than the switch.
+        var socket = UnixSocketListener.Listen(path, 4, ownerOnly: false, () => new TunTapException($"unix socket '{path}' is in use by another process", "pick another path, or stop the process listening there"));
         return new QemuStreamPort(socket, $"qemu:unix:{path}", path, maxFrameSize, sendBatch, log);
     }
 
@@ -229,14 +220,7 @@ public sealed class QemuStreamPort : ISwitchPort
             _listener.Dispose();
             if (_unixPath is not null)
             {
-                try
-                {
-                    File.Delete(_unixPath);
-                }
-                catch (IOException)
-                {
-                    // Someone else's now; leave it.
-                }
+                UnixSocketListener.Remove(_unixPath);
             }
         }
 
@@ -283,32 +267,4 @@ public sealed class QemuStreamPort : ISwitchPort
     }
 
     private static string Describe(EndPoint? endpoint) => endpoint is IPEndPoint ip ? $" from {ip}" : "";
-
-    private static void RemoveStaleSocket(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return;
-        }
-
-        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-        {
-            try
-            {
-                probe.Connect(new UnixDomainSocketEndPoint(path));
-                throw new TunTapException($"unix socket '{path}' is in use by another process", "pick another path, or stop the process listening there");
-            }
-            catch (SocketException)
-            {
-                // Nobody listens: a leftover from an earlier run.
-            }
-        }
-
-        if (new FileInfo(path).Length > 0)
-        {
-            throw new TunTapException($"'{path}' exists and is not a socket", "pick another path");
-        }
-
-        File.Delete(path);
-    }
 }

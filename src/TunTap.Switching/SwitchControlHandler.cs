@@ -1,7 +1,6 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using TunTap.Services;
 
 namespace TunTap.Switching;
 
@@ -185,32 +184,7 @@ public sealed class SwitchControlHandler
         w.WriteEndArray();
     }
 
-    private static string Write(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteBoolean("ok", true);
-            body(w);
-            w.WriteEndObject();
-        }
+    private static string Write(Action<Utf8JsonWriter> body) => ControlSocketServer.Success(body);
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static string Error(string message, string? hint)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteBoolean("ok", false);
-            w.WriteString("error", message);
-            w.WriteString("hint", hint);
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    private static string Error(string message, string? hint) => ControlSocketServer.Failure(message, hint);
 }

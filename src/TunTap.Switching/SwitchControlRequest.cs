@@ -11,7 +11,7 @@ namespace TunTap.Switching;
 public sealed record SwitchControlRequest(SwitchControlCommand Command, string? Argument = null)
 {
     /// <summary>The longest request line, newline included.</summary>
-    public const int MaxLineLength = 4096;
+    public const int MaxLineLength = TunTap.Services.ControlSocketServer.MaxLineLength;
 
     /// <summary>The request forms, for error messages.</summary>
     public const string AllowedForms = "port add SPEC | port del ID|NAME | port list | mac | stats";

@@ -26,4 +26,7 @@ public enum SwitchDropReason
 
     /// <summary>The egress port had no peer (a QEMU socket with no VM connected) or refused the frame.</summary>
     LinkDown,
+
+    /// <summary>Sent by a mirror destination port, which only listens (<see cref="MirrorSession"/>).</summary>
+    MirrorDestination,
 }

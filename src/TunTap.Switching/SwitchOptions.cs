@@ -27,6 +27,12 @@ public sealed record SwitchOptions
     /// <summary>Loop protection: this many broadcast/multicast frames from one port within one second block the port (0: never).</summary>
     public int StormThreshold { get; init; } = 10_000;
 
+    /// <summary>
+    /// A port blocked by loop protection forwards again after this long (it is blocked again if the
+    /// loop persists); <see cref="TimeSpan.Zero"/>: it stays blocked until unblocked by hand.
+    /// </summary>
+    public TimeSpan BlockTime { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Receives one line per notable event (a port blocked by loop protection).</summary>
     public Action<string>? Log { get; init; }
 }

@@ -5,16 +5,17 @@ namespace TunTap.Switching;
 
 /// <summary>
 /// A port as written on the command line: <c>tap:IFNAME[@NETNS]</c>, <c>qemu:unix:PATH</c>,
-/// <c>qemu:tcp:[ADDR:]PORT</c> or <c>vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT]</c>,
+/// <c>qemu:tcp:[ADDR:]PORT</c>, <c>qemu:dgram:[ADDR:]PORT[@NETNS][,remote=ADDR:PORT]</c>,
+/// <c>qemu:dgram:unix:PATH[,remote=PATH]</c> or <c>vxlan:REMOTE[:PORT][+REMOTE[:PORT]...][@NETNS],vni=N[,local=ADDR:PORT]</c>,
 /// optionally followed by <c>,vlan=N</c> (access port),
 /// <c>,trunk=N[,N|N-M...][,native=N]</c> (trunk) and <c>,mac-limit=N</c>.
 /// </summary>
 public sealed record SwitchPortSpec
 {
     /// <summary>The forms, for error messages and help.</summary>
-    public const string AllowedForms = "tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT, vxlan:REMOTE[:PORT][@NETNS],vni=N[,local=ADDR:PORT]; options after the spec: ,vlan=N | ,trunk=N[,N|N-M...][,native=N] and ,mac-limit=N";
+    public const string AllowedForms = "tap:IFNAME[@NETNS], qemu:unix:PATH, qemu:tcp:[ADDR:]PORT, qemu:dgram:[ADDR:]PORT[@NETNS][,remote=ADDR:PORT], qemu:dgram:unix:PATH[,remote=PATH], vxlan:REMOTE[:PORT][+REMOTE...][@NETNS],vni=N[,local=ADDR:PORT]; options after the spec: ,vlan=N | ,trunk=N[,N|N-M...][,native=N] and ,mac-limit=N";
 
-    private const string OptionForms = "vlan=N, trunk=N[,N|N-M...], native=N, mac-limit=N (vxlan: also vni=N, local=ADDR:PORT)";
+    private const string OptionForms = "vlan=N, trunk=N[,N|N-M...], native=N, mac-limit=N (vxlan: also vni=N, local=ADDR:PORT; qemu:dgram: also remote=ADDR:PORT or remote=PATH)";
 
     /// <summary>The kind of port.</summary>
     public required SwitchPortKind Kind { get; init; }
@@ -25,20 +26,26 @@ public sealed record SwitchPortSpec
     /// <summary>For <see cref="SwitchPortKind.Tap"/>: the interface name.</summary>
     public string? InterfaceName { get; init; }
 
-    /// <summary>For <see cref="SwitchPortKind.Tap"/> and <see cref="SwitchPortKind.Vxlan"/>: the namespace to create the device or socket in, or null.</summary>
+    /// <summary>For <see cref="SwitchPortKind.Tap"/>, <see cref="SwitchPortKind.Vxlan"/> and <see cref="SwitchPortKind.QemuDgram"/>: the namespace to create the device or socket in, or null.</summary>
     public string? Netns { get; init; }
 
-    /// <summary>For <see cref="SwitchPortKind.QemuUnix"/>: the socket path.</summary>
+    /// <summary>For <see cref="SwitchPortKind.QemuUnix"/> and <see cref="SwitchPortKind.QemuDgramUnix"/>: the socket path.</summary>
     public string? Path { get; init; }
 
-    /// <summary>For <see cref="SwitchPortKind.QemuTcp"/>: where to listen; for <see cref="SwitchPortKind.Vxlan"/>: the remote endpoint.</summary>
+    /// <summary>For <see cref="SwitchPortKind.QemuTcp"/>: where to listen; for <see cref="SwitchPortKind.Vxlan"/>: the remote endpoint; for <see cref="SwitchPortKind.QemuDgram"/>: the remote (QEMU's local address), or null.</summary>
     public IPEndPoint? Endpoint { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.Vxlan"/>: every remote endpoint (the first is <see cref="Endpoint"/>).</summary>
+    public IReadOnlyList<IPEndPoint>? Remotes { get; init; }
 
     /// <summary>For <see cref="SwitchPortKind.Vxlan"/>: the VXLAN Network Identifier.</summary>
     public uint Vni { get; init; }
 
-    /// <summary>For <see cref="SwitchPortKind.Vxlan"/>: the local UDP address (null: any address, port 4789).</summary>
+    /// <summary>For <see cref="SwitchPortKind.Vxlan"/>: the local UDP address (null: any address, port 4789); for <see cref="SwitchPortKind.QemuDgram"/>: where the switch receives.</summary>
     public IPEndPoint? Local { get; init; }
+
+    /// <summary>For <see cref="SwitchPortKind.QemuDgramUnix"/>: QEMU's socket path frames are sent to, or null (the last sender).</summary>
+    public string? RemotePath { get; init; }
 
     /// <summary>The VLAN configuration (access VLAN 1 unless given).</summary>
     public PortVlan Vlan { get; init; } = PortVlan.Default;
@@ -64,7 +71,7 @@ public sealed record SwitchPortSpec
             return false;
         }
 
-        if (!TryParseOptions(text, options, out var vlan, out var macLimit, out var vni, out var local, out error))
+        if (!TryParseOptions(text, options, out var vlan, out var macLimit, out var vni, out var local, out var remote, out error))
         {
             spec = null;
             return false;
@@ -91,7 +98,13 @@ public sealed record SwitchPortSpec
             return false;
         }
 
-        spec = spec with { Vlan = vlan, MacLimit = macLimit, Vni = vni ?? 0, Local = local };
+        if (!TryApplyRemote(text, ref spec, remote, out error))
+        {
+            spec = null;
+            return false;
+        }
+
+        spec = spec with { Vlan = vlan, MacLimit = macLimit, Vni = vni ?? 0, Local = local ?? spec.Local };
         return true;
     }
 
@@ -101,7 +114,9 @@ public sealed record SwitchPortSpec
     {
         SwitchPortKind.Tap => TapPort.Create(InterfaceName!, Netns),
         SwitchPortKind.QemuUnix => QemuStreamPort.ListenUnix(Path!, maxFrameSize, log: log),
-        SwitchPortKind.Vxlan => VxlanPort.Open(Endpoint!, Vni, Local, Netns, maxFrameSize),
+        SwitchPortKind.Vxlan => VxlanPort.Open(Remotes ?? [Endpoint!], Vni, Local, Netns, maxFrameSize),
+        SwitchPortKind.QemuDgram => QemuDgramPort.OpenUdp(Local!, Endpoint, Netns),
+        SwitchPortKind.QemuDgramUnix => QemuDgramPort.OpenUnix(Path!, RemotePath),
         _ => QemuStreamPort.ListenTcp(Endpoint!, maxFrameSize, log: log),
     };
 
@@ -129,6 +144,11 @@ public sealed record SwitchPortSpec
 
             spec = new SwitchPortSpec { Kind = SwitchPortKind.Tap, Text = text, InterfaceName = name, Netns = netns };
             return true;
+        }
+
+        if (head.StartsWith("qemu:dgram:", StringComparison.Ordinal))
+        {
+            return TryParseDgramHead(text, head["qemu:dgram:".Length..], out spec, out error);
         }
 
         if (head.StartsWith("qemu:unix:", StringComparison.Ordinal))
@@ -162,19 +182,101 @@ public sealed record SwitchPortSpec
             var rest = head["vxlan:".Length..];
             var at = rest.LastIndexOf('@');
             var netns = at < 0 ? null : rest[(at + 1)..];
-            var remote = at < 0 ? rest : rest[..at];
-            if (netns is { Length: 0 } || !TryParseRemote(remote, out var endpoint))
+            var remotes = new List<IPEndPoint>();
+            foreach (var remote in (at < 0 ? rest : rest[..at]).Split('+'))
             {
-                error = $"port '{text}': '{rest}' is not REMOTE, REMOTE:PORT or [IPV6]:PORT (then @NETNS, if any)";
+                if (!TryParseRemote(remote, out var endpoint) || (remotes.Count > 0 && endpoint.AddressFamily != remotes[0].AddressFamily))
+                {
+                    remotes.Clear();
+                    break;
+                }
+
+                remotes.Add(endpoint);
+            }
+
+            if (netns is { Length: 0 } || remotes.Count == 0)
+            {
+                error = $"port '{text}': '{rest}' is not REMOTE, REMOTE:PORT or [IPV6]:PORT, or several of one address family joined by '+' (then @NETNS, if any)";
                 return false;
             }
 
-            spec = new SwitchPortSpec { Kind = SwitchPortKind.Vxlan, Text = text, Endpoint = endpoint, Netns = netns };
+            spec = new SwitchPortSpec { Kind = SwitchPortKind.Vxlan, Text = text, Endpoint = remotes[0], Remotes = remotes, Netns = netns };
             return true;
         }
 
         error = $"port '{text}' is not a port spec; allowed: {AllowedForms}";
         return false;
+    }
+
+    /// <summary>qemu:dgram:unix:PATH or qemu:dgram:[ADDR:]PORT[@NETNS].</summary>
+    private static bool TryParseDgramHead(string text, string rest, out SwitchPortSpec spec, out string error)
+    {
+        spec = null!;
+        error = "";
+        if (rest.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            var path = rest["unix:".Length..];
+            if (path.Length == 0)
+            {
+                error = $"port '{text}': qemu:dgram:unix: needs a socket path";
+                return false;
+            }
+
+            spec = new SwitchPortSpec { Kind = SwitchPortKind.QemuDgramUnix, Text = text, Path = path };
+            return true;
+        }
+
+        var at = rest.LastIndexOf('@');
+        var netns = at < 0 ? null : rest[(at + 1)..];
+        var local = at < 0 ? rest : rest[..at];
+        if (netns is { Length: 0 } || !TryParseListen(local, out var endpoint))
+        {
+            error = $"port '{text}': '{rest}' is not PORT, ADDR:PORT or [IPV6]:PORT (then @NETNS, if any), nor unix:PATH";
+            return false;
+        }
+
+        spec = new SwitchPortSpec { Kind = SwitchPortKind.QemuDgram, Text = text, Local = endpoint, Netns = netns };
+        return true;
+    }
+
+    /// <summary>remote= belongs to qemu:dgram ports: an ADDR:PORT for UDP, a path for Unix sockets.</summary>
+    private static bool TryApplyRemote(string text, ref SwitchPortSpec spec, string? remote, out string error)
+    {
+        error = "";
+        if (remote is null)
+        {
+            return true;
+        }
+
+        switch (spec.Kind)
+        {
+            case SwitchPortKind.QemuDgramUnix when remote.Length > 0:
+                spec = spec with { RemotePath = remote };
+                return true;
+            case SwitchPortKind.QemuDgram when TryParseListen(remote, out var endpoint) && endpoint.Port != 0 && !endpoint.Address.Equals(IPAddress.Any):
+                if (endpoint.AddressFamily != spec.Local!.AddressFamily)
+                {
+                    var local = spec.Local.Address.Equals(IPAddress.Any) && endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                        ? new IPEndPoint(IPAddress.IPv6Any, spec.Local.Port)
+                        : null;
+                    if (local is null)
+                    {
+                        error = $"port '{text}': remote={remote} and the local address {spec.Local} are of different address families";
+                        return false;
+                    }
+
+                    spec = spec with { Local = local };
+                }
+
+                spec = spec with { Endpoint = endpoint };
+                return true;
+            case SwitchPortKind.QemuDgram or SwitchPortKind.QemuDgramUnix:
+                error = $"port '{text}': remote '{remote}' is not {(spec.Kind == SwitchPortKind.QemuDgram ? "ADDR:PORT" : "a socket path")}";
+                return false;
+            default:
+                error = $"port '{text}': remote= belongs to qemu:dgram: ports";
+                return false;
+        }
     }
 
     /// <summary>An address with an optional port (default 4789); a bare IPv6 address needs no brackets.</summary>
@@ -225,12 +327,13 @@ public sealed record SwitchPortSpec
         return IPEndPoint.TryParse(text, out endpoint!) && text.Contains(':', StringComparison.Ordinal) && (!text.StartsWith('[') || text.Contains("]:", StringComparison.Ordinal));
     }
 
-    private static bool TryParseOptions(string text, string options, out PortVlan vlan, out int? macLimit, out uint? vni, out IPEndPoint? local, out string error)
+    private static bool TryParseOptions(string text, string options, out PortVlan vlan, out int? macLimit, out uint? vni, out IPEndPoint? local, out string? remote, out string error)
     {
         vlan = PortVlan.Default;
         macLimit = null;
         vni = null;
         local = null;
+        remote = null;
         error = "";
         if (options.Length == 0)
         {
@@ -272,6 +375,9 @@ public sealed record SwitchPortSpec
                     break;
                 case "local" when TryParseLocal(value, out var endpoint):
                     local = endpoint;
+                    break;
+                case "remote":
+                    remote = value;
                     break;
                 case "vni":
                     error = $"port '{text}': vni '{value}' is not a VXLAN network id (0-{TunTap.Wire.VxlanHeader.MaxVni})";

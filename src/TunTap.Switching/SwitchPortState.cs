@@ -11,6 +11,15 @@ internal sealed class SwitchPortState(SwitchPortConfig config, int macLimit)
 
     public string? BlockReason { get; set; }
 
+    /// <summary>When loop protection lets the port forward again (a timestamp); long.MaxValue: only by hand.</summary>
+    public long BlockedUntil { get; set; } = long.MaxValue;
+
+    /// <summary>How often loop protection blocked the port.</summary>
+    public int LoopBlocks { get; set; }
+
+    /// <summary>True for a mirror destination: it only listens.</summary>
+    public bool IsMirrorDestination { get; set; }
+
     public long FlapWindowStart { get; set; }
 
     public int FlapCount { get; set; }

@@ -17,9 +17,17 @@ public sealed class SwitchRunner : IAsyncDisposable
     private readonly SwitchRunnerOptions _options;
     private readonly PcapWriter? _capture;
     private readonly TimeProvider _time;
+    private readonly ITimer? _blockTimer;
+    private readonly List<MirrorSession> _mirrors = [];
+    private readonly byte[] _captureScratch;
+    private MirrorSession? _captureFilter;
     private bool _disposed;
 
-    /// <summary>Creates a runner for <paramref name="fabric"/>; <paramref name="capture"/> (Ethernet link type) gets every received frame.</summary>
+    /// <summary>
+    /// Creates a runner for <paramref name="fabric"/>; <paramref name="capture"/> (Ethernet link type)
+    /// gets every received frame, or with <see cref="SetCapturePorts"/> the frames received on or
+    /// sent to the chosen ports (once each).
+    /// </summary>
     public SwitchRunner(LearningSwitch fabric, SwitchRunnerOptions? options = null, PcapWriter? capture = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(fabric);
@@ -30,6 +38,13 @@ public sealed class SwitchRunner : IAsyncDisposable
         _capture = capture;
         _time = time ?? TimeProvider.System;
         _runners = new SwitchPortRunner?[fabric.Options.MaxPorts];
+        _captureScratch = capture is null ? [] : new byte[fabric.Options.MaxFrameSize + 1 + LearningSwitch.MaxEgressGrowth];
+
+        // Blocked ports see no frames of their own: a timer lets them go even when nothing passes.
+        if (fabric.Options.BlockTime > TimeSpan.Zero)
+        {
+            _blockTimer = _time.CreateTimer(static state => ((SwitchRunner)state!).ReleaseExpiredBlocks(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        }
     }
 
     /// <summary>The switching core (lock-free reads: counters; anything else through <see cref="ListPorts"/> and <see cref="ListMacs"/>).</summary>
@@ -69,6 +84,15 @@ public sealed class SwitchRunner : IAsyncDisposable
             runner = found;
             _runners[id] = null;
             Switch.RemovePort(id);
+
+            // The id may be reused by a new port, which must not inherit the mirroring.
+            _mirrors.RemoveAll(m => m.Destination == id);
+            foreach (var mirror in _mirrors)
+            {
+                mirror.Sources.Remove(id);
+            }
+
+            _captureFilter?.Sources.Remove(id);
         }
 
         await StopAsync(runner).ConfigureAwait(false);
@@ -103,6 +127,45 @@ public sealed class SwitchRunner : IAsyncDisposable
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// Mirrors <paramref name="sources"/> to <paramref name="destination"/> (see
+    /// <see cref="MirrorSession"/>); the destination then only listens. Ports are ids of ports added.
+    /// </summary>
+    /// <exception cref="ArgumentException">A port does not exist, the destination is a source, or it already is a mirror destination.</exception>
+    public MirrorSession AddMirror(IReadOnlyCollection<int> sources, int destination)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        lock (_gate)
+        {
+            foreach (var port in sources.Append(destination))
+            {
+                if (!Switch.HasPort(port))
+                {
+                    throw new ArgumentException($"no port {port}", nameof(sources));
+                }
+            }
+
+            if (Switch.IsMirrorDestination(destination))
+            {
+                throw new ArgumentException($"port {destination} already is a mirror destination", nameof(destination));
+            }
+
+            var session = new MirrorSession(sources, destination, Switch.Options.MaxPorts);
+            Switch.SetMirrorDestination(destination, true);
+            _mirrors.Add(session);
+            return session;
+        }
+    }
+
+    /// <summary>Limits the capture to the frames received on or sent to <paramref name="ports"/> (once each); null: every received frame.</summary>
+    public void SetCapturePorts(IReadOnlyCollection<int>? ports)
+    {
+        lock (_gate)
+        {
+            _captureFilter = ports is null ? null : new MirrorSession(ports, -1, Switch.Options.MaxPorts);
+        }
     }
 
     /// <summary>Lets a port blocked by loop protection forward again.</summary>
@@ -141,6 +204,7 @@ public sealed class SwitchRunner : IAsyncDisposable
             }
 
             _disposed = true;
+            _blockTimer?.Dispose();
             for (var i = 0; i < _runners.Length; i++)
             {
                 if (_runners[i] is { } runner)
@@ -159,6 +223,53 @@ public sealed class SwitchRunner : IAsyncDisposable
         lock (_gate)
         {
             _capture?.Flush();
+        }
+    }
+
+    /// <summary>Copies the frame to the mirror destinations that want it (under the gate).</summary>
+    private void Mirror(int ingress, ReadOnlySpan<byte> frame, ForwardingDecision decision)
+    {
+        foreach (var mirror in _mirrors)
+        {
+            if (mirror.Selects(ingress, decision.Ports, out var form) && _runners[mirror.Destination] is { } target)
+            {
+                var queued = form < 0 ? target.Queue.TryEnqueueCopy(frame) : target.Queue.TryEnqueue(Switch, form, frame, decision);
+                if (!queued)
+                {
+                    target.Counters.CountDropped(SwitchDropReason.QueueFull);
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes the frame to the capture: every received frame, or once if it entered or left a chosen port (under the gate).</summary>
+    private void Capture(int ingress, ReadOnlySpan<byte> frame, ForwardingDecision decision, DateTimeOffset now)
+    {
+        if (_captureFilter is null)
+        {
+            _capture!.Write(frame, now);
+        }
+        else if (_captureFilter.Selects(ingress, decision.Ports, out var form))
+        {
+            if (form < 0)
+            {
+                _capture!.Write(frame, now);
+            }
+            else if (Switch.WriteEgressFrame(form, frame, decision, _captureScratch) is var length and >= 0)
+            {
+                _capture!.Write(_captureScratch.AsSpan(0, length), now);
+            }
+        }
+    }
+
+    private void ReleaseExpiredBlocks()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                Switch.ReleaseExpiredBlocks();
+            }
         }
     }
 
@@ -212,7 +323,6 @@ public sealed class SwitchRunner : IAsyncDisposable
                     for (var i = 0; i < count; i++)
                     {
                         var frame = batch[i];
-                        _capture?.Write(frame, now);
                         Switch.Forward(runner.Id, frame, decision);
                         foreach (var egress in decision.Ports)
                         {
@@ -220,6 +330,16 @@ public sealed class SwitchRunner : IAsyncDisposable
                             {
                                 target.Counters.CountDropped(SwitchDropReason.QueueFull);
                             }
+                        }
+
+                        if (_mirrors.Count > 0)
+                        {
+                            Mirror(runner.Id, frame, decision);
+                        }
+
+                        if (_capture is not null)
+                        {
+                            Capture(runner.Id, frame, decision, now);
                         }
                     }
                 }

@@ -7,6 +7,7 @@ using TunTap.Devices;
 using TunTap.Netlink;
 using TunTap.Services;
 using TunTap.Tunnel;
+using TunTap.WireGuard;
 
 namespace TunTap.Cli.Commands;
 
@@ -23,6 +24,10 @@ internal static class DemoCommand
     private const string TunnelA = "10.66.0.1";
     private const string TunnelB = "10.66.0.2";
     private const int TunnelPort = 5555;
+    private const string WireGuardA = "10.67.0.1";
+    private const string WireGuardB = "10.67.0.2";
+    private const int WireGuardPortA = 51820;
+    private const int WireGuardPortB = 51821;
 
     public static Command Create()
     {
@@ -69,6 +74,7 @@ internal static class DemoCommand
                     ConnectHosts(hostA, hostB);
                     var failures = await ResponderPartAsync(hostA, tools, shutdown.Token).ConfigureAwait(false);
                     failures += await TunnelPartAsync(hostA, hostB, parse.GetValue(seconds), tools, shutdown.Token).ConfigureAwait(false);
+                    failures += await WireGuardPartAsync(hostA, hostB, tools, shutdown.Token).ConfigureAwait(false);
                     if (shutdown.Token.IsCancellationRequested)
                     {
                         AnsiConsole.MarkupLine("[yellow]interrupted[/]");
@@ -235,6 +241,58 @@ internal static class DemoCommand
 
         await NamespaceProcesses.StopAsync(server).ConfigureAwait(false);
         return exitCode == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> WireGuardPartAsync(string hostA, string hostB, NamespaceProcesses tools, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+
+        var keyA = WireGuardKey.GeneratePrivateKey();
+        var keyB = WireGuardKey.GeneratePrivateKey();
+        AnsiConsole.MarkupLine($"[bold]part 3:[/] WireGuard: host A [green]tt-wg0[/] {WireGuardA}/24 (UDP {UnderlayA}:{WireGuardPortA}) <-> host B [green]tt-wg0[/] {WireGuardB}/24 (UDP {UnderlayB}:{WireGuardPortB})");
+        AnsiConsole.WriteLine($"    A public key {keyA.DerivePublicKey().ToBase64()}, B public key {keyB.DerivePublicKey().ToBase64()}");
+        await using var a = await StartWireGuardAsync(hostA, WireGuardA, WireGuardPortA, keyA, keyB, UnderlayB, WireGuardPortB, WireGuardB).ConfigureAwait(false);
+        await using var b = await StartWireGuardAsync(hostB, WireGuardB, WireGuardPortB, keyB, keyA, UnderlayA, WireGuardPortA, WireGuardA).ConfigureAwait(false);
+
+        // Up to 5 s per echo: the first one waits for the handshake.
+        var failures = await tools.RunAsync(hostB, "ping", ["-c", "3", "-i", "0.2", "-W", "5", WireGuardA], cancellationToken).ConfigureAwait(false) != 0 ? 1 : 0;
+        AnsiConsole.WriteLine("    " + LiveCounters.Line([new CounterSet("A tt-wg0", rows => WgInterfaceCommand.ReadCounters(a.Device, rows))]));
+        AnsiConsole.WriteLine("    " + LiveCounters.Line([new CounterSet("B tt-wg0", rows => WgInterfaceCommand.ReadCounters(b.Device, rows))]));
+        return failures;
+    }
+
+    // A TUN device with its address, a UDP socket in the host's namespace and a started WireGuard
+    // device with one peer; disposing stops the device and removes the TUN device.
+    private static async Task<DemoWireGuardHost> StartWireGuardAsync(string host, string address, int port, WireGuardKey key, WireGuardKey peer, string peerUnderlay, int peerPort, string peerAddress)
+    {
+        var tun = ProvisionedDevice.Create(new DeviceProvisioning
+        {
+            Device = new TunDeviceOptions { Name = "tt-wg0", Mode = DeviceMode.Tun },
+            Netns = host,
+            Mtu = 1420,
+            Addresses = [InterfaceAddress.Parse($"{address}/24")],
+        });
+        try
+        {
+            var udp = NetworkNamespace.Run(host, () => UdpSocketTransport.Bind(new IPEndPoint(IPAddress.Any, port)));
+            var device = new WireGuardDevice(tun.Device, udp, new WireGuardDeviceOptions { PrivateKey = key });
+            device.AddPeer(new WireGuardPeerOptions
+            {
+                PublicKey = peer.DerivePublicKey(),
+                Endpoint = new IPEndPoint(IPAddress.Parse(peerUnderlay), peerPort),
+                AllowedIps = [IPNetwork.Parse($"{peerAddress}/32")],
+            });
+            device.Start();
+            return new DemoWireGuardHost(tun, udp, device);
+        }
+        catch
+        {
+            await tun.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static DeviceProvisioning TunnelDevice(string host, string address) => new()

@@ -8,5 +8,9 @@ internal static class EmulateCommand
     public static Command Create() => new("emulate", "Emulate network links (delay, jitter, loss, rate limits, traces) between network namespaces, in user space.")
     {
         EmulateLinkCommand.Create(),
+        EmulateUpCommand.Create(),
+        EmulateExecCommand.Create(),
+        EmulateSetCommand.Create(),
+        EmulateDownCommand.Create(),
     };
 }

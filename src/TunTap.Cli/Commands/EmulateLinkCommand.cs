@@ -6,6 +6,7 @@ using TunTap.Cli.Rendering;
 using TunTap.Devices;
 using TunTap.Emulation;
 using TunTap.Emulation.Logging;
+using TunTap.Emulation.Topology;
 using TunTap.Netlink;
 
 namespace TunTap.Cli.Commands;
@@ -53,6 +54,7 @@ internal static class EmulateLinkCommand
             HelpName = "FILE",
         };
         var noIpv6 = new Option<bool>("--no-ipv6") { Description = "Disable IPv6 on the two TUN devices, so no router solicitations or MLD reports cross the link: with --seed, the same traffic then gets the same random choices." };
+        var name = EmulateUpCommand.NameOption("Name this emulation: its link can then be changed live with 'tuntap emulate set --name NAME --delay ...' (control socket /run/tuntap/emulate-NAME.sock).");
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
 
         var command = new Command("link", """
@@ -74,7 +76,7 @@ internal static class EmulateLinkCommand
               tuntap emulate link --a left --b right --spec "trace cellular.up" --b-to-a "trace cellular.down"
             """)
         {
-            a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, corruptChecksum, reorder, queue, outputLimit, spec, aToB, bToA, seed, pcap, log, noIpv6, coarse, interval,
+            a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, corruptChecksum, reorder, queue, outputLimit, spec, aToB, bToA, seed, pcap, log, noIpv6, coarse, interval, name,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -130,8 +132,10 @@ internal static class EmulateLinkCommand
                 Console.Out.WriteLine($"emulate: {nsA} ({endA.Device.Name} {parse.GetValue(aAddress)}) <-> {nsB} ({endB.Device.Name} {parse.GetValue(bAddress)})");
                 Console.Out.WriteLine($"emulate: a->b: {Describe(specAToB)}; b->a: {Describe(specBToA)}; seed {seedValue}; Ctrl-C stops");
                 CounterSet[] sets = [Counters(link.AToB, $"a->b ({nsA} -> {nsB})"), Counters(link.BToA, $"b->a ({nsB} -> {nsA})")];
-                var work = link.RunAsync(shutdown.Token);
-                await LiveCounters.RunAsync(sets, work, TimeSpan.FromSeconds(parse.GetValue(interval)), shutdown.Token).ConfigureAwait(false);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
+                await using var control = parse.GetValue(name) is { } emulation ? ListenForControl(emulation, nsA, nsB, link, specAToB, specBToA, seedValue, stop) : null;
+                var work = link.RunAsync(stop.Token);
+                await LiveCounters.RunAsync(sets, work, TimeSpan.FromSeconds(parse.GetValue(interval)), stop.Token).ConfigureAwait(false);
                 Console.Out.WriteLine($"summary: {LiveCounters.Line(sets)}");
                 if (eventLog is not null)
                 {
@@ -156,6 +160,14 @@ internal static class EmulateLinkCommand
             return 0;
         });
         return command;
+    }
+
+    private static EmulationControlServer ListenForControl(string emulation, string nsA, string nsB, EmulatedLink link, string specAToB, string specBToA, ulong seed, CancellationTokenSource stop)
+    {
+        var controlled = new ControlledLink("link", nsA, nsB, link, specAToB, specBToA, seed);
+        var server = EmulationControlServer.Listen(EmulationControlServer.SocketPathFor(emulation), new EmulationControlHandler(emulation, [controlled], stop.Cancel), line => Console.Error.WriteLine($"tuntap: {line}"));
+        Console.Out.WriteLine($"emulate: control socket {server.Path} ('tuntap emulate set --name {emulation} ...' changes the link)");
+        return server;
     }
 
     private static Option<string?> SpecOption(string name, string helpName, string description) => new(name) { Description = description, HelpName = helpName };

@@ -39,9 +39,9 @@ internal static class TunnelCommand
         };
         var transport = new Option<TunnelTransport>("--transport", "-t")
         {
-            Description = "tcp: one connection, length-prefixed frames; udp: one datagram per packet.",
+            // No DefaultValueFactory: help would print the enum name ("Tcp"); absent means default(TunnelTransport), tcp.
+            Description = "tcp: one connection, length-prefixed frames; udp: one datagram per packet. [default: tcp]",
             HelpName = "tcp|udp",
-            DefaultValueFactory = _ => TunnelTransport.Tcp,
             CustomParser = result => ParseTransport(result.Tokens.Count == 0 ? "" : result.Tokens[0].Value, result),
         };
         var addresses = CommonOptions.Addresses("Kernel-side address of the device in CIDR notation (repeat for more, IPv4 and IPv6).");

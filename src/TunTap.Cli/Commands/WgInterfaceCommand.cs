@@ -29,8 +29,15 @@ internal static class WgInterfaceCommand
         var mtu = CommonOptions.Mtu();
         mtu.Description = "Link MTU in bytes (default 1420, like wireguard-go).";
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
+        var testRekey = new Option<double?>("--test-rekey-after-seconds")
+        {
+            Description = "TEST ONLY: keypairs age as if rekey-after-time were this many seconds (every key-age limit scales with it).",
+            Hidden = true,
+            HelpName = "SECONDS",
+        };
         wg.Add(name);
         wg.Add(foreground);
+        wg.Add(testRekey);
         wg.Add(mtu);
         wg.Add(interval);
         wg.SetAction(async (parse, cancellationToken) =>
@@ -53,11 +60,12 @@ internal static class WgInterfaceCommand
                 return await DetachAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return await RunAsync(ifname, mtuValue, daemon, TimeSpan.FromSeconds(parse.GetValue(interval)), cancellationToken).ConfigureAwait(false);
+            TimeProvider clock = parse.GetValue(testRekey) is { } rekeyAfter ? new WgTestClock(rekeyAfter) : TimeProvider.System;
+            return await RunAsync(ifname, mtuValue, clock, daemon, TimeSpan.FromSeconds(parse.GetValue(interval)), cancellationToken).ConfigureAwait(false);
         });
     }
 
-    private static async Task<int> RunAsync(string ifname, int mtu, bool daemon, TimeSpan interval, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string ifname, int mtu, TimeProvider clock, bool daemon, TimeSpan interval, CancellationToken cancellationToken)
     {
         using var shutdown = new ShutdownSignal(cancellationToken);
         var device = ProvisionedDevice.Create(new DeviceProvisioning
@@ -69,7 +77,7 @@ internal static class WgInterfaceCommand
         var deleted = false;
         try
         {
-            var wg = new WireGuardInterface(device.Device, new WireGuardInterfaceOptions { Mtu = mtu });
+            var wg = new WireGuardInterface(device.Device, new WireGuardInterfaceOptions { Mtu = mtu, TimeProvider = clock });
             await using (wg.ConfigureAwait(false))
             {
                 await wg.StartAsync().ConfigureAwait(false);
@@ -86,7 +94,7 @@ internal static class WgInterfaceCommand
                     }
 
                     var work = WatchDeviceAsync(device, () => deleted = true, shutdown.Token);
-                    var counters = new CounterSet(ifname, rows => ReadCounters(wg, rows));
+                    var counters = new CounterSet(ifname, rows => ReadCounters(wg.Device, rows));
                     await LiveCounters.RunAsync([counters], work, daemon ? TimeSpan.Zero : interval, shutdown.Token).ConfigureAwait(false);
                     Console.Out.WriteLine($"summary: {LiveCounters.Line([counters])}");
                 }
@@ -130,9 +138,9 @@ internal static class WgInterfaceCommand
         }
     }
 
-    private static void ReadCounters(WireGuardInterface wg, List<(string, long)> rows)
+    /// <summary>The counters <c>tuntap wg</c> shows (all zero while no private key is set, i.e. no device).</summary>
+    internal static void ReadCounters(WireGuardDevice? device, List<(string, long)> rows)
     {
-        var device = wg.Device;
         var peers = device?.GetPeers() ?? [];
         long rx = 0, tx = 0;
         foreach (var peer in peers)
@@ -143,6 +151,7 @@ internal static class WgInterfaceCommand
 
         rows.Add(("peers", peers.Count));
         rows.Add(("handshakes", device?.Counters.HandshakesCompleted ?? 0));
+        rows.Add(("cookie replies sent", device?.Counters.CookieRepliesSent ?? 0));
         rows.Add(("packets sent", device?.Counters.DataPacketsSent ?? 0));
         rows.Add(("packets received", device?.Counters.DataPacketsReceived ?? 0));
         rows.Add(("bytes sent", tx));

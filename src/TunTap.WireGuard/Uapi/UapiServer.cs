@@ -8,12 +8,17 @@ namespace TunTap.WireGuard.Uapi;
 /// The wireguard-go compatible control socket: a Unix stream socket at
 /// <c>/var/run/wireguard/NAME.sock</c> (directory 0755, socket 0600) where <c>wg</c> sends
 /// <c>get=1</c> and <c>set=1</c> requests. A stale socket left by a dead process is replaced; one
-/// a live process answers on is not. Disposing stops serving and removes the socket file.
+/// a live process answers on is not. Each connection is served on its own; one that sends no
+/// line for <see cref="DefaultIdleTimeout"/> is closed, so silent clients cannot pile up.
+/// Disposing stops serving and removes the socket file.
 /// </summary>
 public sealed class UapiServer : IAsyncDisposable
 {
     /// <summary>Where wg looks for userspace implementations' sockets.</summary>
     public const string DefaultDirectory = "/var/run/wireguard";
+
+    /// <summary>How long a connection may stay silent (mid-request or between requests) before it is closed.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(10);
 
     private const int MaxLineLength = 4096;
     private const int MaxRequestLines = 1 << 16;
@@ -22,11 +27,13 @@ public sealed class UapiServer : IAsyncDisposable
     private readonly WireGuardInterface _interface;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
+    private readonly TimeSpan _idleTimeout;
     private int _disposed;
 
-    private UapiServer(Socket listener, string path, WireGuardInterface wireGuardInterface)
+    private UapiServer(Socket listener, string path, WireGuardInterface wireGuardInterface, TimeSpan idleTimeout)
     {
         _listener = listener;
+        _idleTimeout = idleTimeout;
         SocketPath = path;
         _interface = wireGuardInterface;
         _acceptLoop = Task.Run(RoutineAcceptAsync);
@@ -39,52 +46,19 @@ public sealed class UapiServer : IAsyncDisposable
     public static string GetSocketPath(string name, string directory = DefaultDirectory) => Path.Combine(directory, name + ".sock");
 
     /// <summary>Creates the socket for <paramref name="wireGuardInterface"/> and starts answering.</summary>
+    /// <param name="wireGuardInterface">The interface to configure and report.</param>
+    /// <param name="directory">Where the socket goes.</param>
+    /// <param name="idleTimeout">Closes a connection silent this long; default <see cref="DefaultIdleTimeout"/>.</param>
     /// <exception cref="TunTapException">Another live process owns the socket.</exception>
-    public static UapiServer Listen(WireGuardInterface wireGuardInterface, string directory = DefaultDirectory)
+    public static UapiServer Listen(WireGuardInterface wireGuardInterface, string directory = DefaultDirectory, TimeSpan? idleTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(wireGuardInterface);
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("UAPI sockets need Unix file modes");
-        }
-
-        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
-            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        var idle = idleTimeout ?? DefaultIdleTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(idle, TimeSpan.Zero, nameof(idleTimeout));
         var path = GetSocketPath(wireGuardInterface.Name, directory);
-        if (File.Exists(path))
-        {
-            if (IsAnswering(path))
-            {
-                throw new TunTapException($"{path} is in use by another process", $"stop the process serving {wireGuardInterface.Name}, or choose another interface name");
-            }
-
-            File.Delete(path);
-        }
-
-        // Bind in a private (0700) directory, make the socket 0600, then rename it into place: it is
-        // never reachable with looser permissions, whatever the umask.
-        var staging = Directory.CreateDirectory(
-            Path.Combine(directory, $".{wireGuardInterface.Name}-{Guid.NewGuid():N}"),
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            var stagingPath = Path.Combine(staging.FullName, "uapi.sock");
-            listener.Bind(new UnixDomainSocketEndPoint(stagingPath));
-            File.SetUnixFileMode(stagingPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.Move(stagingPath, path, overwrite: true);
-            listener.Listen(16);
-            return new UapiServer(listener, path, wireGuardInterface);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-        finally
-        {
-            staging.Delete(recursive: true);
-        }
+        var listener = UnixSocketListener.Listen(path, 16, ownerOnly: true, () => new TunTapException(
+            $"{path} is in use by another process", $"stop the process serving {wireGuardInterface.Name}, or choose another interface name"));
+        return new UapiServer(listener, path, wireGuardInterface, idle);
     }
 
     /// <summary>Answers one connection's requests until it closes (exposed for tests over a socket pair or stream).</summary>
@@ -154,39 +128,30 @@ public sealed class UapiServer : IAsyncDisposable
         {
         }
 
-        try
-        {
-            File.Delete(SocketPath);
-        }
-        catch (IOException)
-        {
-        }
-
+        UnixSocketListener.Remove(SocketPath);
         _stop.Dispose();
     }
 
-    private static bool IsAnswering(string path)
+    // Null (the connection ends) at end of stream, for an over-long line, or after the idle timeout.
+    private async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancellationToken)
     {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(_idleTimeout);
+        string? line;
         try
         {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
+            line = await reader.ReadLineAsync(idle.Token).ConfigureAwait(false);
         }
-        catch (SocketException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return false;
+            return null;
         }
-    }
 
-    private static async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancellationToken)
-    {
-        var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
         return line is { Length: > MaxLineLength } ? null : line;
     }
 
     // The lines up to the empty line that ends a set request; null when the stream ends first or it is absurdly long.
-    private static async Task<List<string>?> ReadRequestAsync(StreamReader reader, CancellationToken cancellationToken)
+    private async Task<List<string>?> ReadRequestAsync(StreamReader reader, CancellationToken cancellationToken)
     {
         var lines = new List<string>();
         while (lines.Count < MaxRequestLines)

@@ -58,7 +58,8 @@ public sealed class TcpCoalescer
         for (; index < source.Count; index++)
         {
             var packet = source[index];
-            if (TryMerge(packet, destination))
+            var parsed = Parse(packet);
+            if (parsed.IsTcp && TryMerge(packet[VirtioNetHeader.Size..], parsed, destination))
             {
                 continue;
             }
@@ -68,7 +69,7 @@ public sealed class TcpCoalescer
                 break;
             }
 
-            Open(packet, destination);
+            Open(packet, parsed, destination);
         }
 
         Finish(destination);
@@ -113,17 +114,23 @@ public sealed class TcpCoalescer
         return addresses.SequenceEqual(other) && a.Slice(tcp, 4).SequenceEqual(b.Slice(tcp, 4));
     }
 
-    /// <summary>Parses a plain TCP packet (after the virtio-net header); false for anything else.</summary>
-    private bool TryParse(ReadOnlySpan<byte> body, out int networkOffset, out int tcp, out int payloadStart, out bool ipv4, out bool mergeable)
+    /// <summary>Parses a plain TCP packet behind its virtio-net header; <see cref="TcpLayout.IsTcp"/> is false for anything else.</summary>
+    private TcpLayout Parse(ReadOnlySpan<byte> packet)
     {
-        tcp = payloadStart = 0;
-        ipv4 = mergeable = false;
-        networkOffset = GsoSegmenter.NetworkOffset(_mode, body);
-        if (networkOffset < 0 || body.Length < networkOffset + Ipv4Packet.MinimumHeaderLength)
+        if (!IsPlain(packet))
         {
-            return false;
+            return default;
         }
 
+        var body = packet[VirtioNetHeader.Size..];
+        var networkOffset = GsoSegmenter.NetworkOffset(_mode, body);
+        if (networkOffset < 0 || body.Length < networkOffset + Ipv4Packet.MinimumHeaderLength)
+        {
+            return default;
+        }
+
+        int tcp;
+        var ipv4 = false;
         var ip = body[networkOffset..];
         switch (ip[0] >> 4)
         {
@@ -132,7 +139,7 @@ public sealed class TcpCoalescer
                 var fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x3FFF;
                 if (ihl < Ipv4Packet.MinimumHeaderLength || ip[9] != IpProtocol.Tcp || fragment != 0 || BinaryPrimitives.ReadUInt16BigEndian(ip[2..]) != ip.Length)
                 {
-                    return false;
+                    return default;
                 }
 
                 ipv4 = true;
@@ -141,30 +148,30 @@ public sealed class TcpCoalescer
             case 6:
                 if (ip.Length < Ipv6Packet.HeaderLength || ip[6] != IpProtocol.Tcp || BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) != ip.Length - Ipv6Packet.HeaderLength)
                 {
-                    return false;
+                    return default;
                 }
 
                 tcp = networkOffset + Ipv6Packet.HeaderLength;
                 break;
             default:
-                return false;
+                return default;
         }
 
         if (body.Length < tcp + TcpSegment.MinimumHeaderLength)
         {
-            return false;
+            return default;
         }
 
         var tcpHeaderLength = (body[tcp + 12] >> 4) * 4;
-        payloadStart = tcp + tcpHeaderLength;
+        var payloadStart = tcp + tcpHeaderLength;
         if (tcpHeaderLength < TcpSegment.MinimumHeaderLength || payloadStart > body.Length)
         {
-            return false;
+            return default;
         }
 
         var flags = body[tcp + 13];
-        mergeable = (flags & ~AllowedFlags) == 0 && (flags & (byte)TcpFlags.Ack) != 0 && payloadStart < body.Length;
-        return true;
+        var mergeable = (flags & ~AllowedFlags) == 0 && (flags & (byte)TcpFlags.Ack) != 0 && payloadStart < body.Length;
+        return new TcpLayout(true, networkOffset, tcp, payloadStart, ipv4, mergeable);
     }
 
     private static bool IsPlain(ReadOnlySpan<byte> packet) =>
@@ -172,19 +179,9 @@ public sealed class TcpCoalescer
         && packet[VirtioNetHeader.Field.Flags] == 0
         && packet[VirtioNetHeader.Field.GsoType] == (byte)VirtioGsoType.None;
 
-    private bool TryMerge(ReadOnlySpan<byte> packet, PacketBatch destination)
+    private bool TryMerge(ReadOnlySpan<byte> body, TcpLayout layout, PacketBatch destination)
     {
-        if (!IsPlain(packet))
-        {
-            return false;
-        }
-
-        var body = packet[VirtioNetHeader.Size..];
-        if (!TryParse(body, out var networkOffset, out var tcp, out var payloadStart, out var ipv4, out var mergeable))
-        {
-            return false;
-        }
-
+        var (_, networkOffset, tcp, payloadStart, ipv4, mergeable) = layout;
         var low = Math.Max(0, destination.Count - MaxSearch);
         for (var j = destination.Count - 1; j >= low; j--)
         {
@@ -233,7 +230,7 @@ public sealed class TcpCoalescer
         return false;
     }
 
-    private void Open(ReadOnlySpan<byte> packet, PacketBatch destination)
+    private void Open(ReadOnlySpan<byte> packet, TcpLayout layout, PacketBatch destination)
     {
         var slot = destination.Count;
         packet.CopyTo(destination.GetWritable(slot));
@@ -241,19 +238,14 @@ public sealed class TcpCoalescer
         destination.Count = slot + 1;
         _segments[slot] = 1;
         _open[slot] = false;
-        if (!IsPlain(packet))
-        {
-            return;
-        }
-
         var body = packet[VirtioNetHeader.Size..];
-        if (TryParse(body, out _, out var tcp, out var payloadStart, out var ipv4, out var mergeable) && mergeable && (body[tcp + 13] & (byte)TcpFlags.Psh) == 0)
+        if (layout.IsTcp && layout.Mergeable && (body[layout.Tcp + 13] & (byte)TcpFlags.Psh) == 0)
         {
             _open[slot] = true;
-            _ipv4[slot] = ipv4;
-            _tcpOffset[slot] = VirtioNetHeader.Size + tcp;
-            _gsoSize[slot] = body.Length - payloadStart;
-            _nextSequence[slot] = BinaryPrimitives.ReadUInt32BigEndian(body[(tcp + 4)..]) + (uint)(body.Length - payloadStart);
+            _ipv4[slot] = layout.Ipv4;
+            _tcpOffset[slot] = VirtioNetHeader.Size + layout.Tcp;
+            _gsoSize[slot] = body.Length - layout.PayloadStart;
+            _nextSequence[slot] = BinaryPrimitives.ReadUInt32BigEndian(body[(layout.Tcp + 4)..]) + (uint)(body.Length - layout.PayloadStart);
         }
     }
 
@@ -299,4 +291,7 @@ public sealed class TcpCoalescer
                 16).Write(packet);
         }
     }
+
+    /// <summary>Where the headers of a plain TCP packet are (offsets within the packet after its virtio-net header).</summary>
+    private readonly record struct TcpLayout(bool IsTcp, int NetworkOffset, int Tcp, int PayloadStart, bool Ipv4, bool Mergeable);
 }

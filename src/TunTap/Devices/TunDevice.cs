@@ -288,39 +288,11 @@ public sealed class TunDevice : ITunDevice
         }
     }
 
-    private static unsafe void SetByValue(SafeFileDescriptor fd, uint request, uint value, string operation)
-    {
-        var added = false;
-        try
-        {
-            fd.DangerousAddRef(ref added);
-            Syscall.Check(Libc.Ioctl(fd.Fd, request, (void*)(nuint)value), operation);
-        }
-        finally
-        {
-            if (added)
-            {
-                fd.DangerousRelease();
-            }
-        }
-    }
+    private static unsafe void SetByValue(SafeFileDescriptor fd, uint request, uint value, string operation) =>
+        TunIoctl.Invoke(fd, request, (void*)(nuint)value, operation);
 
-    private static unsafe void SetIntByPointer(SafeFileDescriptor fd, uint request, int value, string operation)
-    {
-        var added = false;
-        try
-        {
-            fd.DangerousAddRef(ref added);
-            Syscall.Check(Libc.Ioctl(fd.Fd, request, &value), operation);
-        }
-        finally
-        {
-            if (added)
-            {
-                fd.DangerousRelease();
-            }
-        }
-    }
+    private static unsafe void SetIntByPointer(SafeFileDescriptor fd, uint request, int value, string operation) =>
+        TunIoctl.Invoke(fd, request, &value, operation);
 
     private void SetIntByPointer(uint request, int value, string operation) =>
         SetIntByPointer(ControlQueue().FileDescriptor, request, value, operation);

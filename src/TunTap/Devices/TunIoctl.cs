@@ -1,3 +1,5 @@
+using TunTap.Interop;
+
 namespace TunTap.Devices;
 
 /// <summary>
@@ -63,4 +65,26 @@ internal static class TunIoctl
 
     /// <summary>EBADFD: the file descriptor's queue is detached (not in Errno, which holds the common ones).</summary>
     public const int EBADFD = 77;
+
+    /// <summary>
+    /// Issues one ioctl on <paramref name="fd"/>, holding a reference so a concurrent dispose cannot
+    /// close (and the number be reused) mid-call; -1 becomes a <see cref="SystemCallException"/>
+    /// naming <paramref name="operation"/>.
+    /// </summary>
+    public static unsafe void Invoke(SafeFileDescriptor fd, uint request, void* argument, string operation)
+    {
+        var added = false;
+        try
+        {
+            fd.DangerousAddRef(ref added);
+            Syscall.Check(Libc.Ioctl(fd.Fd, request, argument), operation);
+        }
+        finally
+        {
+            if (added)
+            {
+                fd.DangerousRelease();
+            }
+        }
+    }
 }

@@ -275,21 +275,9 @@ public sealed class TunQueue : ITunDevice
 
         Span<byte> request = stackalloc byte[InterfaceRequest.Size];
         InterfaceRequest.Encode(request, "", attach ? TunIoctl.IFF_ATTACH_QUEUE : TunIoctl.IFF_DETACH_QUEUE);
-        var added = false;
-        try
+        fixed (byte* pointer = request)
         {
-            _fd.DangerousAddRef(ref added);
-            fixed (byte* pointer = request)
-            {
-                Syscall.Check(Libc.Ioctl(_fd.Fd, TunIoctl.TUNSETQUEUE, pointer), $"{(attach ? "attach" : "detach")} queue {Index} of '{Name}'");
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _fd.DangerousRelease();
-            }
+            TunIoctl.Invoke(_fd, TunIoctl.TUNSETQUEUE, pointer, $"{(attach ? "attach" : "detach")} queue {Index} of '{Name}'");
         }
 
         IsAttached = attach;

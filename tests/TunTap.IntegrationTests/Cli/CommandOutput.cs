@@ -20,11 +20,24 @@ internal static partial class CommandOutput
         return values;
     }
 
-    /// <summary>Pings <paramref name="target"/> three times from inside <paramref name="ns"/>; all must be answered.</summary>
+    /// <summary>
+    /// Pings <paramref name="target"/> three times from inside <paramref name="ns"/>; all must be
+    /// answered. One more round is allowed when some (not all) were lost: a datagram dropped on a
+    /// loaded machine is not a broken path, a path that keeps losing is.
+    /// </summary>
     public static async Task AssertPingAsync(string ns, string target)
     {
-        var ping = await TestKit.ProcessRunner.RunInAsync(ns, "ping", ["-c", "3", "-i", "0.2", "-W", "2", target], TimeSpan.FromSeconds(30));
-        Assert.True(ping.ExitCode == 0, $"ping {target} failed:\n{ping.StandardOutput}\n{ping.StandardError}");
+        TestKit.ProcessResult ping = null!;
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            ping = await TestKit.ProcessRunner.RunInAsync(ns, "ping", ["-c", "3", "-i", "0.2", "-W", "2", target], TimeSpan.FromSeconds(30));
+            Assert.True(ping.ExitCode == 0, $"ping {target} failed:\n{ping.StandardOutput}\n{ping.StandardError}");
+            if (ping.StandardOutput.Contains("3 received", StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+
         Assert.Contains("3 received", ping.StandardOutput, StringComparison.Ordinal);
     }
 

@@ -11,6 +11,7 @@ namespace TunTap.IntegrationTests.Emulation;
 /// ping for delay, loss and determinism, iperf3 for the rate. Bounds are loose on purpose (the
 /// machine is shared); bench/emulate.sh measures accuracy.
 /// </summary>
+[Collection(nameof(TimingSensitive))]
 public sealed partial class EmulateLinkCommandTests
 {
     private const string AddressB = "10.200.0.2";

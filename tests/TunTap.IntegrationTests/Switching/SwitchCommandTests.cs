@@ -18,7 +18,7 @@ public sealed partial class SwitchCommandTests
         var pcap = Path.Combine(Path.GetTempPath(), $"{scope.NewName()}.pcap");
         try
         {
-            await using var sw = TuntapCli.Start(["switch", "run", "sw0", .. PortArgs(scope), "--pcap", pcap, "--stats-interval", "0"]);
+            await using var sw = TuntapCli.Start(["switch", "run", scope.NewName(), .. PortArgs(scope), "--pcap", pcap, "--stats-interval", "0"]);
             await sw.WaitForOutputAsync("running with 3 ports", Startup);
             await AddressAsync(scope, "10.77.0");
 
@@ -66,7 +66,7 @@ public sealed partial class SwitchCommandTests
     {
         await using var scope = await NetnsScope.CreateAsync("swq", 2);
         var socketPath = Path.Combine(Path.GetTempPath(), $"{scope.NewName()}.sock");
-        await using var sw = TuntapCli.Start(["switch", "run", "sw1", .. PortArgs(scope), "--port", $"qemu:unix:{socketPath}", "--stats-interval", "0"]);
+        await using var sw = TuntapCli.Start(["switch", "run", scope.NewName(), .. PortArgs(scope), "--port", $"qemu:unix:{socketPath}", "--stats-interval", "0"]);
         await sw.WaitForOutputAsync("running with 3 ports", Startup);
         await AddressAsync(scope, "10.78.0");
 
@@ -107,7 +107,7 @@ public sealed partial class SwitchCommandTests
         var (red, blue) = (scope.Names[0], scope.Names[1]);
         var socketPath = Path.Combine(Path.GetTempPath(), $"{scope.NewName()}.sock");
         await using var sw = TuntapCli.Start(
-            "switch", "run", "sw2", "--port", $"tap:tt-sw0@{red},vlan=10", "--port", $"tap:tt-sw1@{blue},vlan=20",
+            "switch", "run", scope.NewName(), "--port", $"tap:tt-sw0@{red},vlan=10", "--port", $"tap:tt-sw1@{blue},vlan=20",
             "--port", $"qemu:unix:{socketPath},trunk=10,20", "--stats-interval", "0");
         await sw.WaitForOutputAsync("running with 3 ports", Startup);
 

@@ -25,7 +25,7 @@ public sealed class VxlanInteropTests
         var pcap = Path.Combine(Path.GetTempPath(), $"{scope.NewName()}.pcapng");
         try
         {
-            await using var sw = TuntapCli.Start("switch", "run", "vx0", "--port", $"vxlan:10.91.1.2@{s},vni=42", "--port", $"tap:tt-vxt@{t}", "--stats-interval", "0");
+            await using var sw = TuntapCli.Start("switch", "run", scope.NewName(), "--port", $"vxlan:10.91.1.2@{s},vni=42", "--port", $"tap:tt-vxt@{t}", "--stats-interval", "0");
             await sw.WaitForOutputAsync("running with 2 ports", Startup);
             (await NetnsScope.ExecAsync(t, "ip", "addr", "add", "10.91.0.3/24", "dev", "tt-vxt")).EnsureSuccess();
 

@@ -38,18 +38,21 @@ public sealed class WireGuardGoInteropTests
         var wgPub = await ProcessRunner.RunAsync("wg", ["pubkey"], stdin: theirKey.ToBase64() + "\n");
         Assert.Equal(theirKey.DerivePublicKey().ToBase64(), wgPub.StandardOutput.Trim());
 
+        // The UAPI socket (/var/run/wireguard/NAME.sock) is not per namespace: a unique name keeps
+        // `wg` from configuring another test's wireguard-go.
+        var theirs = scope.NewName();
         var keyFile = Path.Combine(Path.GetTempPath(), $"{scope.NewName()}.key");
         var pskFile = keyFile + ".psk";
         await File.WriteAllTextAsync(keyFile, theirKey.ToBase64() + "\n", TestContext.Current.CancellationToken);
         await File.WriteAllTextAsync(pskFile, psk.ToBase64() + "\n", TestContext.Current.CancellationToken);
         try
         {
-            await using var wireguardGo = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "wireguard-go", "wg0"], new Dictionary<string, string> { ["WG_PROCESS_FOREGROUND"] = "1" });
-            await Wait.UntilAsync(async () => (await NetnsScope.ExecAsync(a, "wg", "show", "wg0")).ExitCode == 0, Patience, wireguardGo.Describe);
-            (await NetnsScope.ExecAsync(a, "wg", "set", "wg0", "private-key", keyFile, "listen-port", $"{TheirPort}",
+            await using var wireguardGo = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "wireguard-go", theirs], new Dictionary<string, string> { ["WG_PROCESS_FOREGROUND"] = "1" });
+            await Wait.UntilAsync(async () => (await NetnsScope.ExecAsync(a, "wg", "show", theirs)).ExitCode == 0, Patience, wireguardGo.Describe);
+            (await NetnsScope.ExecAsync(a, "wg", "set", theirs, "private-key", keyFile, "listen-port", $"{TheirPort}",
                 "peer", ourKey.DerivePublicKey().ToBase64(), "preshared-key", pskFile, "allowed-ips", "10.9.0.2/32", "endpoint", $"192.168.77.2:{OurPort}")).EnsureSuccess();
-            (await NetnsScope.ExecAsync(a, "ip", "addr", "add", "10.9.0.1/24", "dev", "wg0")).EnsureSuccess();
-            (await NetnsScope.ExecAsync(a, "ip", "link", "set", "wg0", "up")).EnsureSuccess();
+            (await NetnsScope.ExecAsync(a, "ip", "addr", "add", "10.9.0.1/24", "dev", theirs)).EnsureSuccess();
+            (await NetnsScope.ExecAsync(a, "ip", "link", "set", theirs, "up")).EnsureSuccess();
 
             var (tun, udp) = NetworkNamespace.Run(b, () =>
                 (TunDevice.Create(new TunDeviceOptions { Name = "wgt0", Mode = DeviceMode.Tun }), UdpSocketTransport.Bind(new IPEndPoint(IPAddress.Any, OurPort))));
@@ -78,7 +81,7 @@ public sealed class WireGuardGoInteropTests
                 Assert.Equal(weInitiate ? 1 : 0, device.Counters.HandshakeInitiationsSent);
                 Assert.NotNull(peer.LastHandshake);
                 Assert.True(device.Counters.DataPacketsReceived >= 6, $"received {device.Counters.DataPacketsReceived}");
-                var handshakes = await NetnsScope.ExecAsync(a, "wg", "show", "wg0", "latest-handshakes");
+                var handshakes = await NetnsScope.ExecAsync(a, "wg", "show", theirs, "latest-handshakes");
                 Assert.DoesNotContain("\t0", handshakes.StandardOutput, StringComparison.Ordinal);
             }
         }

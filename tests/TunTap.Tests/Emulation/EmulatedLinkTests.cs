@@ -149,10 +149,11 @@ public sealed class EmulatedLinkTests
             var watch = Stopwatch.StartNew();
             a.Inject(Packet(i));
             Assert.Equal(i, IdOf(await b.ReadWrittenAsync(Patience)));
-            Assert.InRange(watch.Elapsed.TotalMilliseconds, 20, 500);
+            // Never early; the upper bounds only catch a lost timer (a loaded 2-core machine can be late by a lot).
+            Assert.InRange(watch.Elapsed.TotalMilliseconds, 20, 5000);
         }
 
-        Assert.True(link.AToB.Counters.MaxLateness < TimeSpan.FromMilliseconds(200), $"{link.AToB.Counters.MaxLateness}");
+        Assert.True(link.AToB.Counters.MaxLateness < TimeSpan.FromSeconds(2), $"{link.AToB.Counters.MaxLateness}");
         await StopAsync(stop, run);
     }
 
