@@ -4,7 +4,8 @@
 #          with the default precise timer and with --coarse-timer, plus the emulator's CPU time;
 #   rate:  iperf3 TCP goodput at 10 / 100 / 1000 Mbit/s against the configured rate;
 #   loss:  5% each way, measured on the emulator's counters over many pings, against 3 sigma;
-#   overhead: iperf3 with no impairment through the emulator against a bare veth pair.
+#   overhead: iperf3 with no impairment through the emulator against a bare veth pair, and the
+#             same with the per-packet event log on (--log) against without it.
 # Prints one table. Absolute throughput on a shared machine is noise; deviations and ratios are the result.
 #
 # Usage: sudo bench/emulate.sh [--seconds S] [--pings N] [--rates "10 100 1000"]
@@ -180,10 +181,16 @@ lost=$(grep '^summary:' "$work/loss.log" | grep -o 'dropped-loss=[0-9]*' | head 
 row "loss a->b, 5%" "5%" "$(awk -v l="$lost" -v n="$offered" 'BEGIN { printf "%.2f%% of %d", 100 * l / n, n }')" \
   "$(awk -v l="$lost" -v n="$offered" 'BEGIN { s = sqrt(n * 0.05 * 0.95); printf "%+.1f sigma (3 sigma = %.2f%%)", (l - n * 0.05) / s, 300 * s / n }')"
 
-# Overhead: no impairment through the emulator vs a bare veth pair.
+# Overhead: no impairment through the emulator vs a bare veth pair; and the event log's cost.
 start_emulator plain
 through=$(iperf_mbit "$B" "$A" 10.200.0.2)
 stop_emulator
+start_emulator plain-log --log "$work/events.csv"
+logged=$(iperf_mbit "$B" "$A" 10.200.0.2)
+stop_emulator
+log_line=$(grep '^log: ' "$work/plain-log.log" || echo "log: ? (? events, ? dropped)")
+row "TCP, no impairment: --log vs without" "-" "$(printf '%.0f / %.0f Mbit/s' "$logged" "$through")" \
+  "$(awk -v l="$logged" -v t="$through" 'BEGIN { printf "ratio %.3f", l / t }'); $(echo "$log_line" | grep -o '[0-9?]* events, [0-9?]* dropped')"
 ip link add tt-bv0 netns "$A" type veth peer name tt-bv1 netns "$B"
 ip -n "$A" addr add 10.201.0.1/24 dev tt-bv0; ip -n "$B" addr add 10.201.0.2/24 dev tt-bv1
 ip -n "$A" link set tt-bv0 up; ip -n "$B" link set tt-bv1 up

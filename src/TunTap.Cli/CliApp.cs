@@ -30,6 +30,7 @@ internal static class CliApp
             TunnelCommand.Create(),
             WgCommand.Create(),
             EmulateCommand.Create(),
+            PlotCommand.Create(),
             SwitchCommand.Create(),
             DemoCommand.Create(),
         };

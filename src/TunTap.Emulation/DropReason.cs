@@ -14,4 +14,10 @@ public enum DropReason
 
     /// <summary>The delay line (netem's <c>limit</c>) held as many packets as it may.</summary>
     DelayLimit,
+
+    /// <summary>
+    /// The packets due out but not yet written to the destination device reached the link's output
+    /// limit (<see cref="LinkModelOptions.OutputLimit"/>): the writer fell behind the source.
+    /// </summary>
+    OutputFull,
 }

@@ -22,10 +22,15 @@ public sealed class LinkModel
     private long _now;
     private long _sequence;
 
-    /// <summary>Chains <paramref name="stages"/> in order; <paramref name="startTicks"/> is the link's time origin.</summary>
-    public LinkModel(IEnumerable<ILinkStage> stages, long startTicks)
+    /// <summary>
+    /// Chains <paramref name="stages"/> in order; <paramref name="startTicks"/> is the link's time origin;
+    /// at most <paramref name="outputLimit"/> packets wait at the output (see <see cref="LinkModelOptions.OutputLimit"/>).
+    /// </summary>
+    public LinkModel(IEnumerable<ILinkStage> stages, long startTicks, int outputLimit = LinkModelOptions.DefaultOutputLimit)
     {
         ArgumentNullException.ThrowIfNull(stages);
+        OptionValidation.AtLeast("--output-limit", outputLimit, 1, " packets");
+        OutputLimit = outputLimit;
         _chain = new StageChain(this, stages);
         _now = startTicks;
         StartTicks = startTicks;
@@ -33,7 +38,10 @@ public sealed class LinkModel
 
     /// <summary>Builds the stages <paramref name="options"/> asks for (see <see cref="LinkModelBuilder"/>).</summary>
     public static LinkModel Create(LinkModelOptions options, long ticksPerSecond, long startTicks, ulong seed, ICorruptionFixup? corruptionFixup = null)
-        => new(LinkModelBuilder.BuildStages(options, ticksPerSecond, startTicks, seed, corruptionFixup), startTicks);
+        => new(LinkModelBuilder.BuildStages(options, ticksPerSecond, startTicks, seed, corruptionFixup), startTicks, options.OutputLimit)
+        {
+            CorruptionFixup = corruptionFixup,
+        };
 
     /// <summary>Builds a link whose clock is <paramref name="timeProvider"/>'s timestamps (<see cref="TimeProvider.GetTimestamp"/>).</summary>
     public static LinkModel Create(LinkModelOptions options, TimeProvider timeProvider, ulong seed, ICorruptionFixup? corruptionFixup = null)
@@ -63,6 +71,21 @@ public sealed class LinkModel
 
         _chain = next;
     }
+
+    /// <summary>The corruption fixup the model was created with (stages built later for it use it too), or null.</summary>
+    public ICorruptionFixup? CorruptionFixup { get; init; }
+
+    /// <summary>Most packets that may wait at the output; more are dropped as <see cref="DropReason.OutputFull"/>.</summary>
+    public int OutputLimit { get; }
+
+    /// <summary>Packets due out and not yet taken by <see cref="TryDequeue"/>.</summary>
+    public int OutputPackets => _delivered.Count;
+
+    /// <summary>
+    /// Receives every arrival, departure, drop and duplicate, or null. Set it before the first packet;
+    /// it is called from whichever thread drives the link.
+    /// </summary>
+    public ILinkEventSink? EventSink { get; set; }
 
     /// <summary>What the link did so far.</summary>
     public LinkCounters Counters { get; } = new();
@@ -102,6 +125,7 @@ public sealed class LinkModel
         Counters.InFlightPackets++;
         Counters.InFlightBytes += packet.Length;
         _chain.Packets++;
+        Record(LinkEventKind.Arrival, linkPacket, nowTicks);
         Forward(_chain, -1, linkPacket, nowTicks);
     }
 
@@ -195,12 +219,19 @@ public sealed class LinkModel
             return;
         }
 
+        if (_delivered.Count >= OutputLimit)
+        {
+            Drop(chain, packet, DropReason.OutputFull);
+            return;
+        }
+
         chain.Packets--;
         Counters.InFlightPackets--;
         Counters.InFlightBytes -= packet.Length;
         Counters.Delivered++;
         Counters.DeliveredBytes += packet.Length;
         _delivered.Enqueue(packet.WithDeparture(nowTicks), nowTicks);
+        Record(LinkEventKind.Departure, packet, nowTicks);
     }
 
     private void Drop(StageChain chain, LinkPacket packet, DropReason reason)
@@ -209,6 +240,7 @@ public sealed class LinkModel
         Counters.InFlightPackets--;
         Counters.InFlightBytes -= packet.Length;
         Counters.CountDrop(reason);
+        Record(LinkEventKind.Drop, packet, _now, reason);
         Release(packet);
     }
 
@@ -219,8 +251,14 @@ public sealed class LinkModel
         packet.Span.CopyTo(buffer);
         Counters.InFlightPackets++;
         Counters.InFlightBytes += packet.Length;
-        return new LinkPacket(buffer, packet.Length, _sequence++, packet.ArrivalTicks, 0);
+        var copy = new LinkPacket(buffer, packet.Length, _sequence++, packet.ArrivalTicks, 0);
+        Record(LinkEventKind.Duplicate, copy, _now);
+        return copy;
     }
+
+    private void Record(LinkEventKind kind, LinkPacket packet, long ticks, DropReason reason = default) =>
+        EventSink?.Record(new LinkEvent(ticks, kind, packet.Sequence, packet.Length, Counters.QueuePackets, Counters.QueueBytes,
+            Counters.InFlightPackets + _delivered.Count, reason));
 
     /// <summary>Stages in order, their outputs, and how many packets are inside them.</summary>
     private sealed class StageChain

@@ -60,6 +60,17 @@ public sealed record LinkModelOptions
     /// <summary>Bytes added per cell.</summary>
     public int CellOverhead { get; init; }
 
+    /// <summary>
+    /// Most packets that may wait at the link's output (due out, not yet written to the device):
+    /// a cap on what the emulator holds when nothing else (delay line limit, queue) bounds it, so a
+    /// source faster than the device writer cannot grow memory without bound. Beyond it packets are
+    /// dropped as <see cref="DropReason.OutputFull"/>.
+    /// </summary>
+    public int OutputLimit { get; init; } = DefaultOutputLimit;
+
+    /// <summary>The default <see cref="OutputLimit"/>: as many packets as a link direction keeps pooled buffers for.</summary>
+    public const int DefaultOutputLimit = 4096;
+
     /// <summary>Bottleneck queue limit in packets; null for the default (see <see cref="DefaultQueueLimitBytes"/>).</summary>
     public int? QueueLimitPackets { get; init; }
 

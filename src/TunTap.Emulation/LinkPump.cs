@@ -68,7 +68,7 @@ public sealed class LinkPump : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         lock (_gate)
         {
-            Model.ReplaceStages(LinkModelBuilder.BuildStages(options, _time.TimestampFrequency, _time.GetTimestamp(), seed));
+            Model.ReplaceStages(LinkModelBuilder.BuildStages(options, _time.TimestampFrequency, _time.GetTimestamp(), seed, Model.CorruptionFixup));
 
             // The writer may sleep towards a departure of the old chain; let it look again.
             _sleepUntil = long.MinValue;

@@ -7,7 +7,7 @@ namespace TunTap.Emulation;
 /// <code>
 /// delay TIME [JITTER [CORR%]]   distribution uniform|normal|pareto|paretonormal   keep-order
 /// loss [random] P% [CORR%] | loss gemodel p% [r% [1-h% [1-k%]]] | loss state p13% [p31% [p32% [p23% [p14%]]]]
-/// duplicate P% [CORR%]   corrupt P% [CORR%]   reorder P% [CORR%] [gap N]   limit PACKETS
+/// duplicate P% [CORR%]   corrupt P% [CORR%]   reorder P% [CORR%] [gap N]   limit PACKETS   output-limit PACKETS
 /// rate RATE [OVERHEAD [CELLSIZE [CELLOVERHEAD]]]   queue PACKETS   queue-bytes SIZE
 /// codel [target TIME] [interval TIME]   slot MIN [MAX] [packets N] [bytes SIZE]
 /// trace FILE [once]   delay-trace FILE [step TIME] [once]
@@ -22,7 +22,7 @@ public static class LinkSpecParser
     private static readonly string[] Keywords =
     [
         "delay", "distribution", "keep-order", "loss", "duplicate", "corrupt", "reorder", "limit", "rate",
-        "queue", "queue-bytes", "codel", "slot", "trace", "delay-trace", "gap", "target", "interval",
+        "queue", "queue-bytes", "output-limit", "codel", "slot", "trace", "delay-trace", "gap", "target", "interval",
         "packets", "bytes", "once", "step", "random", "gemodel", "state",
     ];
 
@@ -109,6 +109,9 @@ public static class LinkSpecParser
                         }
                     }
 
+                    break;
+                case "output-limit":
+                    options = options with { OutputLimit = (int)Integer(tokens, ref i, keyword, int.MaxValue) };
                     break;
                 case "queue":
                     options = options with { QueueLimitPackets = (int)Integer(tokens, ref i, keyword, int.MaxValue) };
@@ -318,6 +321,13 @@ public static class LinkSpecParser
 
         value = 0;
         return false;
+    }
+
+    /// <summary>Reads a time as the spec writes it (a number with us, ms or s, e.g. <c>100ms</c>).</summary>
+    public static bool TryParseTime(string text, out TimeSpan value)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return TryTime(text, out value);
     }
 
     private static bool TryTime(string token, out TimeSpan value)

@@ -1,4 +1,5 @@
 using TunTap.Devices;
+using TunTap.Netlink;
 
 namespace TunTap.Emulation;
 
@@ -109,11 +110,47 @@ public sealed class NamespaceLink : IAsyncDisposable
         await DeviceA.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static ProvisionedDevice Provision(NamespaceLinkEnd end, int? mtu) => ProvisionedDevice.Create(new DeviceProvisioning
+    private static ProvisionedDevice Provision(NamespaceLinkEnd end, int? mtu)
     {
-        Device = new TunDeviceOptions { Name = end.Device, Mode = DeviceMode.Tun },
-        Netns = end.Netns,
-        Addresses = [end.Address],
-        Mtu = mtu,
-    });
+        // A device takes disable_ipv6 from 'default' when it is created: set that around the
+        // creation, so the device never sends a router solicitation or MLD report, then restore it.
+        var previous = end.Ipv6 ? null : NetworkNamespace.Run(end.Netns, () => SetIpv6Sysctl("default", "1"));
+        try
+        {
+            var device = ProvisionedDevice.Create(new DeviceProvisioning
+            {
+                Device = new TunDeviceOptions { Name = end.Device, Mode = DeviceMode.Tun },
+                Netns = end.Netns,
+                Addresses = [end.Address],
+                Mtu = mtu,
+            });
+            if (!end.Ipv6)
+            {
+                NetworkNamespace.Run(end.Netns, () => SetIpv6Sysctl(device.Device.Name, "1"));
+            }
+
+            return device;
+        }
+        finally
+        {
+            if (previous is not null)
+            {
+                NetworkNamespace.Run(end.Netns, () => SetIpv6Sysctl("default", previous));
+            }
+        }
+    }
+
+    /// <summary>Writes net.ipv6.conf.DEVICE.disable_ipv6 in the calling thread's namespace; returns the old value (null without IPv6 in the kernel).</summary>
+    private static string? SetIpv6Sysctl(string device, string value)
+    {
+        var path = $"/proc/sys/net/ipv6/conf/{device}/disable_ipv6";
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var old = File.ReadAllText(path).Trim();
+        File.WriteAllText(path, value);
+        return old;
+    }
 }

@@ -1,9 +1,10 @@
 using System.Text;
 using TunTap.Emulation;
+using TunTap.Emulation.Logging;
 
 namespace TunTap.Fuzz.Targets;
 
-/// <summary>Emulation link specs and Mahimahi traces: bad input may only raise <see cref="TunTapException"/>.</summary>
+/// <summary>Emulation link specs, Mahimahi traces and link event logs: bad input may only raise <see cref="TunTapException"/>.</summary>
 internal sealed class LinkSpecTarget : IFuzzTarget
 {
     public static void Fuzz(ReadOnlySpan<byte> data)
@@ -20,6 +21,14 @@ internal sealed class LinkSpecTarget : IFuzzTarget
         try
         {
             MahimahiTrace.Parse(text);
+        }
+        catch (TunTapException)
+        {
+        }
+
+        try
+        {
+            LinkLogTimeline.Build(LinkEventLogReader.Read(new StringReader(text), "fuzz"), TimeSpan.FromMilliseconds(100));
         }
         catch (TunTapException)
         {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using TunTap.Capture;
 using TunTap.Cli.Rendering;
 using TunTap.Emulation;
+using TunTap.Emulation.Logging;
 using TunTap.Emulation.Topology;
 using TunTap.Netlink;
 
@@ -28,14 +29,29 @@ internal static class EmulateLinkCommand
         var rate = SpecOption("--rate", "RATE", "Bottleneck rate each direction, e.g. 10mbit (bit kbit mbit gbit; bps kbps mbps gbps are bytes/s).");
         var duplicate = SpecOption("--duplicate", "P%", "Duplication probability (0-100%).");
         var corrupt = SpecOption("--corrupt", "P%", "Probability of flipping one bit (0-100%).");
+        var corruptChecksum = new Option<string>("--corrupt-checksum")
+        {
+            Description = "With --corrupt: 'invalid' flips any bit and leaves checksums as they were (the receiving kernel drops most such packets); 'valid' flips a bit in the TCP/UDP/ICMP payload and recomputes the checksums, so the damage reaches the application (other packets are spared).",
+            DefaultValueFactory = _ => "invalid",
+            HelpName = "valid|invalid",
+        };
+        corruptChecksum.AcceptOnlyFromAmong("valid", "invalid");
         var reorder = SpecOption("--reorder", "P%", "netem-style reordering probability (needs --delay).");
         var queue = SpecOption("--queue", "PACKETS", "Bottleneck queue limit in packets (default: one bandwidth-delay product in bytes).");
+        var outputLimit = SpecOption("--output-limit", "PACKETS",
+            $"Most packets per direction waiting to be written to the far device (default {LinkModelOptions.DefaultOutputLimit}). With no delay, rate or queue configured this is all the emulator holds: a sender faster than the device writes is dropped there (drop cause output-full) instead of growing memory.");
         var spec = SpecOption("--spec", "SPEC", "A netem-like link spec for both directions, applied after the options above (see docs/emulation.md), e.g. \"delay 50ms 10ms distribution normal loss gemodel 1% 30%\".");
         var aToB = SpecOption("--a-to-b", "SPEC", "Extra spec for packets A sends (overrides the shared settings it names).");
         var bToA = SpecOption("--b-to-a", "SPEC", "Extra spec for packets B sends.");
         var seed = new Option<ulong?>("--seed") { Description = "Seed of every random choice (A->B uses it, B->A uses SEED+1): the same seed and the same packets give the same drops. Random when omitted (printed).", HelpName = "N" };
         var pcap = new Option<DirectoryInfo?>("--pcap") { Description = "Write a capture per link end into this directory: a.pcap (what A sent and received) and b.pcap.", HelpName = "DIR" };
         var coarse = new Option<bool>("--coarse-timer") { Description = "Wait in whole milliseconds only (no precise sleep before each departure): departures ~0.5 ms late on average." };
+        var log = new Option<FileInfo?>("--log")
+        {
+            Description = "Write every packet event (arrival, departure, drop with its cause; time in µs from start, direction, packet id and size, queue depth) to FILE: CSV, or JSON lines when FILE ends in .jsonl. 'tuntap plot FILE' draws it. Events the file writer cannot keep up with are counted, not waited for.",
+            HelpName = "FILE",
+        };
+        var noIpv6 = new Option<bool>("--no-ipv6") { Description = "Disable IPv6 on the two TUN devices, so no router solicitations or MLD reports cross the link: with --seed, the same traffic then gets the same random choices." };
         var name = EmulateUpCommand.NameOption("Name this emulation: its link can then be changed live with 'tuntap emulate set --name NAME --delay ...' (control socket /run/tuntap/emulate-NAME.sock).");
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
 
@@ -58,11 +74,11 @@ internal static class EmulateLinkCommand
               tuntap emulate link --a left --b right --spec "trace cellular.up" --b-to-a "trace cellular.down"
             """)
         {
-            a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue, spec, aToB, bToA, seed, pcap, coarse, interval, name,
+            a, b, aAddress, bAddress, device, mtu, delay, jitter, loss, rate, duplicate, corrupt, corruptChecksum, reorder, queue, outputLimit, spec, aToB, bToA, seed, pcap, log, noIpv6, coarse, interval, name,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var shared = string.Join(' ', SharedSpec(parse, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue), parse.GetValue(spec) ?? "").Trim();
+            var shared = string.Join(' ', SharedSpec(parse, delay, jitter, loss, rate, duplicate, corrupt, reorder, queue, outputLimit), parse.GetValue(spec) ?? "").Trim();
             var specAToB = Combine(shared, parse.GetValue(aToB));
             var specBToA = Combine(shared, parse.GetValue(bToA));
             var optionsAToB = Parse(specAToB, parse.GetValue(aToB) is null ? null : "--a-to-b");
@@ -86,12 +102,20 @@ internal static class EmulateLinkCommand
                 pcapDir?.Create();
                 await using var captureA = pcapDir is null ? null : CaptureFile.Create(Path.Combine(pcapDir.FullName, "a.pcap"), PcapLinkType.Raw);
                 await using var captureB = pcapDir is null ? null : CaptureFile.Create(Path.Combine(pcapDir.FullName, "b.pcap"), PcapLinkType.Raw);
+                var withoutIpv6 = parse.GetValue(noIpv6);
+                var time = TimeProvider.System;
+                var logFile = parse.GetValue(log);
+                await using var eventLog = logFile is null ? null : LinkEventLogWriter.Create(logFile.FullName, time.TimestampFrequency, time.GetTimestamp());
+                ICorruptionFixup? fixup = parse.GetRequiredValue(corruptChecksum) == "valid" ? new ValidChecksumCorruption() : null;
+                var modelAToB = LinkModel.Create(optionsAToB, time, seedValue, fixup);
+                var modelBToA = LinkModel.Create(optionsBToA, time, seedValue + 1, fixup);
+                modelAToB.EventSink = eventLog?.CreateSink("a->b");
+                modelBToA.EventSink = eventLog?.CreateSink("b->a");
                 await using var emulated = await NamespaceLink.CreateAsync(
-                    new NamespaceLinkEnd(nsA, parse.GetRequiredValue(device), parse.GetRequiredValue(aAddress)),
-                    new NamespaceLinkEnd(nsB, parse.GetRequiredValue(device), parse.GetRequiredValue(bAddress)),
-                    optionsAToB,
-                    optionsBToA,
-                    seedValue,
+                    new NamespaceLinkEnd(nsA, parse.GetRequiredValue(device), parse.GetRequiredValue(aAddress), Ipv6: !withoutIpv6),
+                    new NamespaceLinkEnd(nsB, parse.GetRequiredValue(device), parse.GetRequiredValue(bAddress), Ipv6: !withoutIpv6),
+                    modelAToB,
+                    modelBToA,
                     new EmulatedLinkOptions
                     {
                         MaxPacketSize = mtuValue,
@@ -109,6 +133,12 @@ internal static class EmulateLinkCommand
                 var work = link.RunAsync(stop.Token);
                 await LiveCounters.RunAsync(sets, work, TimeSpan.FromSeconds(parse.GetValue(interval)), stop.Token).ConfigureAwait(false);
                 Console.Out.WriteLine($"summary: {LiveCounters.Line(sets)}");
+                if (eventLog is not null)
+                {
+                    await eventLog.DisposeAsync().ConfigureAwait(false);
+                    Console.Out.WriteLine($"log: {logFile!.FullName} ({eventLog.RecordedEvents} events, {eventLog.DroppedEvents} dropped)");
+                }
+
                 if (pcapDir is not null)
                 {
                     Console.Out.WriteLine($"capture: {Path.Combine(pcapDir.FullName, "a.pcap")} {Path.Combine(pcapDir.FullName, "b.pcap")}");
@@ -170,7 +200,7 @@ internal static class EmulateLinkCommand
             }
         }
 
-        string[] keywords = ["", "", "loss", "rate", "duplicate", "corrupt", "reorder", "queue"];
+        string[] keywords = ["", "", "loss", "rate", "duplicate", "corrupt", "reorder", "queue", "output-limit"];
         for (var i = 2; i < options.Length; i++)
         {
             if (parse.GetValue(options[i]) is { } value)

@@ -49,5 +49,6 @@ internal static class LinkCounterSets
         rows.Add(("dropped queue-full", model.Dropped(DropReason.QueueFull)));
         rows.Add(("dropped codel", model.Dropped(DropReason.CoDel)));
         rows.Add(("dropped delay-limit", model.Dropped(DropReason.DelayLimit)));
+        rows.Add(("dropped output-full", model.Dropped(DropReason.OutputFull)));
     }
 }

@@ -31,7 +31,8 @@ public sealed partial class EmulateLinkCommandTests
         Assert.Equal(30, rtts.Count);
         rtts.Sort();
         var median = rtts[rtts.Count / 2];
-        Assert.InRange(median, 100.0, 105.0);
+        // Never early; late only by scheduling, which a loaded 2-core machine stretches (bench/emulate.sh measures accuracy).
+        Assert.InRange(median, 100.0, 120.0);
         Assert.True(rtts[0] >= 100.0, $"an RTT below the configured 2 × 50 ms: {string.Join(' ', rtts)}");
 
         var summary = await StopAsync(emulator);
@@ -190,7 +191,7 @@ public sealed partial class EmulateLinkCommandTests
         return scope;
     }
 
-    private static async Task<BackgroundProcess> StartAsync(string a, string b, params string[] options)
+    internal static async Task<BackgroundProcess> StartAsync(string a, string b, params string[] options)
     {
         var process = TuntapCli.Start(["emulate", "link", "--a", a, "--b", b, "--stats-interval", "0", .. options]);
         try
@@ -207,7 +208,7 @@ public sealed partial class EmulateLinkCommandTests
     }
 
     /// <summary>Stops the command with Ctrl-C, asserts a clean exit, and returns its summary as "direction counter" → value.</summary>
-    private static async Task<Dictionary<string, long>> StopAsync(BackgroundProcess emulator)
+    internal static async Task<Dictionary<string, long>> StopAsync(BackgroundProcess emulator)
     {
         emulator.Signal(2);
         Assert.Equal(0, await emulator.WaitForExitAsync(TimeSpan.FromSeconds(15)));
