@@ -7,18 +7,21 @@
 # BenchmarkDotNet micro benchmarks (bench/TunTap.Benchmarks, WireGuardBenchmarks).
 # Absolute numbers on a shared machine are noise; the ratios are the result.
 #
-# Usage: sudo bench/wg.sh [--runs N] [-t|--seconds S] [--tools "tuntap wggo head veth micro"]
+# Usage: sudo bench/wg.sh [--runs N] [-t|--seconds S] [--omit S] [--tools "tuntap wggo head veth micro"]
+# --omit S (default 1) leaves each transfer's first S seconds out of the result for every tool
+# alike (iperf3 -O: TCP slow start, and our JIT warming up in a fresh process).
 # Everything runs in two namespaces tt-wgb-*-XXXXXX joined by a veth; they are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=3 seconds=5 tools="tuntap wggo head veth micro"
+runs=3 seconds=5 omit=1 tools="tuntap wggo head veth micro"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     -t|--seconds) seconds=$2; shift 2 ;;
+    --omit) omit=$2; shift 2 ;;
     --tools) tools=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,11 +95,11 @@ ip -n "$C" link set tt-u1 up
 # iperf3 from C to SERVER_ADDR with STREAMS parallel streams; prints Gbit/s received.
 iperf() {
   local server=$1 streams=$2
-  ip netns exec "$S" timeout $((seconds + 20)) iperf3 -s -1 -B "$server" --forceflush >"$work/iperf-s.log" 2>&1 &
+  ip netns exec "$S" timeout $((seconds + omit + 20)) iperf3 -s -1 -B "$server" --forceflush >"$work/iperf-s.log" 2>&1 &
   local srv=$!
   for _ in $(seq 100); do grep -q "Server listening" "$work/iperf-s.log" 2>/dev/null && break; sleep 0.1; done
   local gbps
-  gbps=$(ip netns exec "$C" timeout $((seconds + 15)) iperf3 -c "$server" -t "$seconds" -P "$streams" -J 2>/dev/null \
+  gbps=$(ip netns exec "$C" timeout $((seconds + omit + 15)) iperf3 -c "$server" -t "$seconds" -O "$omit" -P "$streams" -J 2>/dev/null \
     | jq -r '.end.sum_received.bits_per_second // 0 | . / 1e9 | . * 1000 | round / 1000' || echo 0)
   wait "$srv" 2>/dev/null || true
   echo "${gbps:-0}"
@@ -165,7 +168,7 @@ for streams in 1 4; do
     "$(ratio "${r[tuntap]}" "${r[wggo]}")" "$(ratio "${r[tuntap]}" "${r[head]}")"
   unset -n r
 done
-echo "(Gbit/s, iperf3 TCP, median of $runs runs of ${seconds}s; tunnel MTU 1420; wg-go is Debian's wireguard-go)"
+echo "(Gbit/s, iperf3 TCP, median of $runs runs of ${seconds}s after ${omit}s left out; tunnel MTU 1420; wg-go is Debian's wireguard-go)"
 
 if has micro; then
   printf '\nmeasuring handshakes and per-packet allocation (BenchmarkDotNet, short job, one thread)...\n' >&2

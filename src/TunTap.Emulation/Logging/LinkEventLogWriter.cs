@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Unicode;
 using System.Threading.Channels;
 
 namespace TunTap.Emulation.Logging;
@@ -249,32 +248,77 @@ public sealed class LinkEventLogWriter : IAsyncDisposable
 
     private bool TryFormat(in LinkEvent e, string direction, Span<byte> destination, out int written)
     {
+        written = 0;
         if (destination.Length < MaxLineLength)
         {
-            written = 0;
             return false;
         }
 
+        // Field by field with TryFormat calls: an interpolated string handler boxes its values in
+        // unoptimized (tier-0) code, and tiering up can wait as long as other code keeps compiling.
         var time = (long)((e.Ticks - _originTicks) * _microsecondsPerTick);
         var kind = LinkEventLogNames.Of(e.Kind);
-        var cause = e.Kind == LinkEventKind.Drop ? LinkEventLogNames.Of(e.Reason) : "";
-        var culture = CultureInfo.InvariantCulture;
+        var drop = e.Kind == LinkEventKind.Drop;
+        var line = new LineWriter(destination);
         if (_format == LinkEventLogFormat.Csv)
         {
-            return Utf8.TryWrite(destination, culture,
-                $"{time},{direction},{kind},{e.PacketId},{e.Size},{e.QueuePackets},{e.QueueBytes},{e.HeldPackets},{cause}\n", out written);
+            line = line.Number(time).Text(",").Text(direction).Text(",").Text(kind).Text(",").Number(e.PacketId).Text(",").Number(e.Size)
+                .Text(",").Number(e.QueuePackets).Text(",").Number(e.QueueBytes).Text(",").Number(e.HeldPackets).Text(",")
+                .Text(drop ? LinkEventLogNames.Of(e.Reason) : "").Text("\n");
         }
-
-        if (e.Kind == LinkEventKind.Drop)
+        else
         {
-            return Utf8.TryWrite(destination, culture,
-                $"{{\"time_us\":{time},\"direction\":\"{direction}\",\"event\":\"{kind}\",\"id\":{e.PacketId},\"size\":{e.Size},\"queue_packets\":{e.QueuePackets},\"queue_bytes\":{e.QueueBytes},\"held_packets\":{e.HeldPackets},\"cause\":\"{cause}\"}}\n",
-                out written);
+            line = line.Text("{\"time_us\":").Number(time).Text(",\"direction\":\"").Text(direction).Text("\",\"event\":\"").Text(kind)
+                .Text("\",\"id\":").Number(e.PacketId).Text(",\"size\":").Number(e.Size).Text(",\"queue_packets\":").Number(e.QueuePackets)
+                .Text(",\"queue_bytes\":").Number(e.QueueBytes).Text(",\"held_packets\":").Number(e.HeldPackets);
+            if (drop)
+            {
+                line = line.Text(",\"cause\":\"").Text(LinkEventLogNames.Of(e.Reason)).Text("\"");
+            }
+
+            line = line.Text("}\n");
         }
 
-        return Utf8.TryWrite(destination, culture,
-            $"{{\"time_us\":{time},\"direction\":\"{direction}\",\"event\":\"{kind}\",\"id\":{e.PacketId},\"size\":{e.Size},\"queue_packets\":{e.QueuePackets},\"queue_bytes\":{e.QueueBytes},\"held_packets\":{e.HeldPackets}}}\n",
-            out written);
+        written = line.Length;
+        return !line.Overflowed;
+    }
+
+    /// <summary>Appends UTF-8 text and invariant integers to a span, remembering when something did not fit (each call returns the writer advanced).</summary>
+    private ref struct LineWriter(Span<byte> destination)
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public int Length { get; private set; }
+
+        public bool Overflowed { get; private set; }
+
+        public LineWriter Text(string text)
+        {
+            if (!Overflowed && Encoding.UTF8.TryGetBytes(text, _destination[Length..], out var count))
+            {
+                Length += count;
+            }
+            else
+            {
+                Overflowed = true;
+            }
+
+            return this;
+        }
+
+        public LineWriter Number(long value)
+        {
+            if (!Overflowed && value.TryFormat(_destination[Length..], out var count, default, CultureInfo.InvariantCulture))
+            {
+                Length += count;
+            }
+            else
+            {
+                Overflowed = true;
+            }
+
+            return this;
+        }
     }
 
     private readonly record struct FilledChunk(byte[] Buffer, int Length);
