@@ -136,22 +136,32 @@ public sealed class ControlSocketServer : IAsyncDisposable
             }
 
             using var connection = accepted;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-            timeout.CancelAfter(RequestTimeout);
+            using var reading = CancellationTokenSource.CreateLinkedTokenSource(token);
+            reading.CancelAfter(RequestTimeout);
+
+            // Not linked to the server's token: a request such as 'stop' makes the owner dispose the
+            // server while it is being answered, and its answer must still go out.
+            using var answering = new CancellationTokenSource(RequestTimeout);
             try
             {
-                var line = await ReadLineAsync(connection, buffer, timeout.Token).ConfigureAwait(false);
+                var (line, silent) = await ReadLineAsync(connection, buffer, reading.Token).ConfigureAwait(false);
+                if (silent)
+                {
+                    // A probe (is anyone listening?) connects and closes without asking anything.
+                    continue;
+                }
+
                 var response = line is null
                     ? Failure($"request longer than {MaxLineLength - 1} bytes or not ended by a newline", null)
                     : await _handle(line).ConfigureAwait(false);
-                await connection.SendAsync(Encoding.UTF8.GetBytes(response + "\n"), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                await connection.SendAsync(Encoding.UTF8.GetBytes(response + "\n"), SocketFlags.None, answering.Token).ConfigureAwait(false);
 
                 // Closing with unread input would reset the connection before the client reads the
                 // answer: say we are done, then read (a bounded amount of) whatever else it sent.
                 connection.Shutdown(SocketShutdown.Send);
                 for (var drained = 0; drained < 16 * MaxLineLength;)
                 {
-                    var n = await connection.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                    var n = await connection.ReceiveAsync(buffer, SocketFlags.None, answering.Token).ConfigureAwait(false);
                     if (n == 0)
                     {
                         break;
@@ -186,8 +196,11 @@ public sealed class ControlSocketServer : IAsyncDisposable
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    /// <summary>Reads up to the first newline (or the end of the client's data); null when the line does not fit.</summary>
-    private static async Task<string?> ReadLineAsync(Socket connection, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads up to the first newline (or the end of the client's data). Line null: it does not fit;
+    /// silent: the client closed without sending a byte.
+    /// </summary>
+    private static async Task<(string? Line, bool Silent)> ReadLineAsync(Socket connection, byte[] buffer, CancellationToken cancellationToken)
     {
         var length = 0;
         while (length < buffer.Length)
@@ -197,15 +210,15 @@ public sealed class ControlSocketServer : IAsyncDisposable
             length += received;
             if (newline >= 0)
             {
-                return Encoding.UTF8.GetString(buffer, 0, newline);
+                return (Encoding.UTF8.GetString(buffer, 0, newline), false);
             }
 
             if (received == 0)
             {
-                return Encoding.UTF8.GetString(buffer, 0, length);
+                return (Encoding.UTF8.GetString(buffer, 0, length), length == 0);
             }
         }
 
-        return null;
+        return (null, false);
     }
 }
