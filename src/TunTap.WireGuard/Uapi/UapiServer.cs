@@ -23,20 +23,16 @@ public sealed class UapiServer : IAsyncDisposable
     private const int MaxLineLength = 4096;
     private const int MaxRequestLines = 1 << 16;
 
-    private readonly Socket _listener;
     private readonly WireGuardInterface _interface;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
     private readonly TimeSpan _idleTimeout;
-    private int _disposed;
+    private readonly SocketAcceptLoop _accepting;
 
     private UapiServer(Socket listener, string path, WireGuardInterface wireGuardInterface, TimeSpan idleTimeout)
     {
-        _listener = listener;
         _idleTimeout = idleTimeout;
         SocketPath = path;
         _interface = wireGuardInterface;
-        _acceptLoop = Task.Run(RoutineAcceptAsync);
+        _accepting = new SocketAcceptLoop(listener, path, StartServing);
     }
 
     /// <summary>The socket's path.</summary>
@@ -111,26 +107,7 @@ public sealed class UapiServer : IAsyncDisposable
     }
 
     /// <summary>Stops answering and removes the socket file.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        try
-        {
-            await _acceptLoop.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-        {
-        }
-
-        UnixSocketListener.Remove(SocketPath);
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _accepting.DisposeAsync();
 
     // Null (the connection ends) at end of stream, for an over-long line, or after the idle timeout.
     private async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancellationToken)
@@ -173,43 +150,21 @@ public sealed class UapiServer : IAsyncDisposable
         return null;
     }
 
-    private async Task RoutineAcceptAsync()
+    // Each connection on its own task: a slow or silent client never holds up the next one.
+    private Task StartServing(Socket connection, CancellationToken token)
     {
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested)
+        _ = Task.Run(async () =>
         {
-            Socket connection;
+            await using var stream = new NetworkStream(connection, ownsSocket: true);
             try
             {
-                connection = await _listener.AcceptAsync(token).ConfigureAwait(false);
+                await ServeAsync(stream, token).ConfigureAwait(false);
             }
-            catch (SocketException) when (!token.IsCancellationRequested)
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
             {
-                // Transient (e.g. out of descriptors): the interface keeps running, so must its socket.
-                if (!await AcceptBackoff.WaitAsync(token).ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                continue;
+                // The client went away; nothing to answer.
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _ = Task.Run(async () =>
-            {
-                await using var stream = new NetworkStream(connection, ownsSocket: true);
-                try
-                {
-                    await ServeAsync(stream, token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
-                {
-                    // The client went away; nothing to answer.
-                }
-            }, token);
-        }
+        }, token);
+        return Task.CompletedTask;
     }
 }

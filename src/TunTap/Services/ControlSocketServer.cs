@@ -22,20 +22,19 @@ public sealed class ControlSocketServer : IAsyncDisposable
     public const int MaxLineLength = 4096;
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
-    private readonly Socket _listener;
     private readonly Func<string, Task<string>> _handle;
     private readonly Action<string>? _log;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _serving;
-    private int _disposed;
+    private readonly byte[] _buffer = new byte[MaxLineLength];
+    private readonly SocketAcceptLoop _accepting;
 
     private ControlSocketServer(Socket listener, string path, Func<string, Task<string>> handle, Action<string>? log)
     {
-        _listener = listener;
         Path = path;
         _handle = handle;
         _log = log;
-        _serving = Task.Run(ServeConnectionsAsync);
+
+        // One connection at a time: the loop accepts the next when this one is answered.
+        _accepting = new SocketAcceptLoop(listener, path, ServeAsync);
     }
 
     /// <summary>The socket's path.</summary>
@@ -91,95 +90,55 @@ public sealed class ControlSocketServer : IAsyncDisposable
     });
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
+    public ValueTask DisposeAsync() => _accepting.DisposeAsync();
 
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
+    private async Task ServeAsync(Socket accepted, CancellationToken token)
+    {
+        var buffer = _buffer;
+        using var connection = accepted;
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(token);
+        reading.CancelAfter(RequestTimeout);
+
+        // Not linked to the server's token: a request such as 'stop' makes the owner dispose the
+        // server while it is being answered, and its answer must still go out.
+        using var answering = new CancellationTokenSource(RequestTimeout);
         try
         {
-            await _serving.ConfigureAwait(false);
+            var (line, silent) = await ReadLineAsync(connection, buffer, reading.Token).ConfigureAwait(false);
+            if (silent)
+            {
+                // A probe (is anyone listening?) connects and closes without asking anything.
+                return;
+            }
+
+            var response = line is null
+                ? Failure($"request longer than {MaxLineLength - 1} bytes or not ended by a newline", null)
+                : await _handle(line).ConfigureAwait(false);
+            await connection.SendAsync(Encoding.UTF8.GetBytes(response + "\n"), SocketFlags.None, answering.Token).ConfigureAwait(false);
+
+            // Closing with unread input would reset the connection before the client reads the
+            // answer: say we are done, then read (a bounded amount of) whatever else it sent.
+            connection.Shutdown(SocketShutdown.Send);
+            for (var drained = 0; drained < 16 * MaxLineLength;)
+            {
+                var n = await connection.ReceiveAsync(buffer, SocketFlags.None, answering.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                drained += n;
+            }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException && !token.IsCancellationRequested)
         {
-            // Stopped.
+            _log?.Invoke($"control socket: a client went away or was too slow: {e.Message}");
         }
-
-        UnixSocketListener.Remove(Path);
-        _stop.Dispose();
-    }
-
-    private async Task ServeConnectionsAsync()
-    {
-        var token = _stop.Token;
-        var buffer = new byte[MaxLineLength];
-        while (!token.IsCancellationRequested)
-        {
-            Socket accepted;
-            try
-            {
-                accepted = await _listener.AcceptAsync(token).ConfigureAwait(false);
-            }
-            catch (SocketException) when (!token.IsCancellationRequested)
-            {
-                // Transient (e.g. out of descriptors): the service keeps running, so must its socket.
-                if (!await AcceptBackoff.WaitAsync(token).ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            using var connection = accepted;
-            using var reading = CancellationTokenSource.CreateLinkedTokenSource(token);
-            reading.CancelAfter(RequestTimeout);
-
-            // Not linked to the server's token: a request such as 'stop' makes the owner dispose the
-            // server while it is being answered, and its answer must still go out.
-            using var answering = new CancellationTokenSource(RequestTimeout);
-            try
-            {
-                var (line, silent) = await ReadLineAsync(connection, buffer, reading.Token).ConfigureAwait(false);
-                if (silent)
-                {
-                    // A probe (is anyone listening?) connects and closes without asking anything.
-                    continue;
-                }
-
-                var response = line is null
-                    ? Failure($"request longer than {MaxLineLength - 1} bytes or not ended by a newline", null)
-                    : await _handle(line).ConfigureAwait(false);
-                await connection.SendAsync(Encoding.UTF8.GetBytes(response + "\n"), SocketFlags.None, answering.Token).ConfigureAwait(false);
-
-                // Closing with unread input would reset the connection before the client reads the
-                // answer: say we are done, then read (a bounded amount of) whatever else it sent.
-                connection.Shutdown(SocketShutdown.Send);
-                for (var drained = 0; drained < 16 * MaxLineLength;)
-                {
-                    var n = await connection.ReceiveAsync(buffer, SocketFlags.None, answering.Token).ConfigureAwait(false);
-                    if (n == 0)
-                    {
-                        break;
-                    }
-
-                    drained += n;
-                }
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException && !token.IsCancellationRequested)
-            {
-                _log?.Invoke($"control socket: a client went away or was too slow: {e.Message}");
-            }
 #pragma warning disable CA1031 // One failed request must not take the control socket down with it.
-            catch (Exception e) when (!token.IsCancellationRequested && e is not OutOfMemoryException)
+        catch (Exception e) when (!token.IsCancellationRequested && e is not OutOfMemoryException)
 #pragma warning restore CA1031
-            {
-                _log?.Invoke($"control socket: request failed: {e.GetType().Name}: {e.Message}");
-            }
+        {
+            _log?.Invoke($"control socket: request failed: {e.GetType().Name}: {e.Message}");
         }
     }
 
