@@ -5,15 +5,29 @@ using TunTap.Interop;
 namespace TunTap.Devices;
 
 /// <summary>
-/// One queue of a TUN/TAP device: one non-blocking file descriptor on <c>/dev/net/tun</c>,
-/// watched by the shared epoll reactor. A single-queue device has one; a multi-queue device has
-/// one per queue, and the kernel spreads packets over the attached ones by flow. Use one reader
-/// and one writer at a time per queue. Steady-state reads and writes allocate nothing.
+/// One queue of a TUN/TAP device: one non-blocking file descriptor on <c>/dev/net/tun</c>. A
+/// single-queue device has one; a multi-queue device has one per queue, and the kernel spreads
+/// packets over the attached ones by flow. Use one reader and one writer at a time per queue.
+/// Steady-state reads and writes allocate nothing.
 /// </summary>
+/// <remarks>
+/// Two ways to wait: the asynchronous methods wait through the shared epoll reactor (registered
+/// the first time one has to wait), and the blocking ones (<see cref="ReadBatch"/>,
+/// <see cref="Write"/>, <see cref="WriteBatch"/>) wait in <c>poll()</c> on the calling thread,
+/// for a loop that owns a thread: the kernel then wakes that thread directly, instead of the
+/// reactor's thread handing over to a pool thread (two context switches per wakeup). A queue
+/// only ever used the blocking way is never registered, so the reactor is not woken by its
+/// packets at all.
+/// </remarks>
 public sealed class TunQueue : ITunDevice
 {
+    /// <summary>Longest single <c>poll()</c> of a blocking call before it checks for disposal again.</summary>
+    private const int PollSliceMilliseconds = 100;
+
     private readonly SafeFileDescriptor _fd;
-    private readonly EpollRegistration _registration;
+    private readonly EpollReactor _reactor;
+    private readonly Lock _registrationGate = new();
+    private EpollRegistration? _registration;
     private readonly bool _multiQueue;
     private long _rejectedWrites;
     private int _disposed;
@@ -25,7 +39,7 @@ public sealed class TunQueue : ITunDevice
         Mode = mode;
         Index = index;
         _multiQueue = multiQueue;
-        _registration = reactor.Register(fd);
+        _reactor = reactor;
     }
 
     /// <inheritdoc/>
@@ -67,15 +81,108 @@ public sealed class TunQueue : ITunDevice
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
 
-        if (!IsAttached)
+        ThrowIfDetached();
+        var registration = Volatile.Read(ref _registration);
+        var sequence = registration?.Readable.Sequence ?? 0;
+        var count = ReadAvailable(batch);
+        return count > 0 ? new ValueTask<int>(count) : ReadWhenReadableAsync(batch, registration, sequence, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads a batch, blocking the calling thread (in <c>poll()</c>) up to
+    /// <paramref name="timeout"/> until a packet is there; returns how many were read (also the
+    /// batch's Count), 0 when the time ran out. For a loop that owns its thread; the same layout
+    /// as <see cref="ReadBatchAsync"/>.
+    /// </summary>
+    public int ReadBatch(PacketBatch batch, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ThrowIfDetached();
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
         {
-            // The kernel would just never deliver anything to it: say so instead of waiting forever.
-            throw new TunTapException($"queue {Index} of '{Name}' is detached: the kernel sends it no packets", "attach it again (TunQueue.Attach) or read from an attached queue");
+            var count = ReadAvailable(batch);
+            var left = deadline - Environment.TickCount64;
+            if (count > 0 || left <= 0)
+            {
+                return count;
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            _ = DescriptorPoll.Wait(_fd, Libc.POLLIN, (int)Math.Min(left, PollSliceMilliseconds));
+        }
+    }
+
+    /// <summary>
+    /// Writes one packet (starting with its virtio-net header on a device that has one),
+    /// blocking the calling thread while the kernel's queue is full. Returns false when the
+    /// kernel refused the packet (also counted in <see cref="RejectedWrites"/>).
+    /// </summary>
+    public unsafe bool Write(ReadOnlySpan<byte> packet)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var added = false;
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+            while (true)
+            {
+                nint written;
+                fixed (byte* start = packet)
+                {
+                    written = Libc.Write(_fd.Fd, start, (nuint)packet.Length);
+                }
+
+                if (written >= 0)
+                {
+                    return true;
+                }
+
+                var errno = Syscall.LastErrno;
+                switch (errno)
+                {
+                    case Errno.EINTR:
+                        continue;
+                    case Errno.EAGAIN:
+                        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+                        _ = DescriptorPoll.Wait(_fd.Fd, Libc.POLLOUT, PollSliceMilliseconds);
+                        continue;
+                    case Errno.EBADF or TunIoctl.EBADFD:
+                        throw IoError("write to", errno);
+                    default:
+                        // The kernel refused this packet (malformed, too big, device down).
+                        Interlocked.Increment(ref _rejectedWrites);
+                        return false;
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _fd.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the batch's packets in order, blocking the calling thread while the kernel's queue
+    /// is full; returns how many the kernel accepted (see <see cref="WriteBatchAsync"/>).
+    /// </summary>
+    public int WriteBatch(PacketBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var next = 0;
+        var accepted = 0;
+        while (!WriteAvailable(batch, ref next, ref accepted))
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            _ = DescriptorPoll.Wait(_fd, Libc.POLLOUT, PollSliceMilliseconds);
         }
 
-        var sequence = _registration.Readable.Sequence;
-        var count = ReadAvailable(batch);
-        return count > 0 ? new ValueTask<int>(count) : ReadWhenReadableAsync(batch, sequence, cancellationToken);
+        return accepted;
     }
 
     /// <inheritdoc/>
@@ -93,12 +200,13 @@ public sealed class TunQueue : ITunDevice
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
 
-        var sequence = _registration.Writable.Sequence;
+        var registration = Volatile.Read(ref _registration);
+        var sequence = registration?.Writable.Sequence ?? 0;
         var next = 0;
         var accepted = 0;
         return WriteAvailable(batch, ref next, ref accepted)
             ? new ValueTask<int>(accepted)
-            : WriteWhenWritableAsync(batch, next, accepted, sequence, cancellationToken);
+            : WriteWhenWritableAsync(batch, registration, next, accepted, sequence, cancellationToken);
     }
 
     /// <summary>Stops watching the queue, fails pending reads and writes, and closes the descriptor.</summary>
@@ -106,7 +214,11 @@ public sealed class TunQueue : ITunDevice
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _registration.Dispose();
+            lock (_registrationGate)
+            {
+                _registration?.Dispose();
+            }
+
             _fd.Dispose();
         }
 
@@ -114,12 +226,24 @@ public sealed class TunQueue : ITunDevice
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReadWhenReadableAsync(PacketBatch batch, int sequence, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadWhenReadableAsync(PacketBatch batch, EpollRegistration? registration, int sequence, CancellationToken cancellationToken)
     {
+        if (registration is null)
+        {
+            // First wait: register, then look again (a packet may have come before the registration).
+            registration = Register();
+            sequence = registration.Readable.Sequence;
+            var count = ReadAvailable(batch);
+            if (count > 0)
+            {
+                return count;
+            }
+        }
+
         while (true)
         {
-            await _registration.Readable.WaitAsync(sequence, cancellationToken).ConfigureAwait(false);
-            sequence = _registration.Readable.Sequence;
+            await registration.Readable.WaitAsync(sequence, cancellationToken).ConfigureAwait(false);
+            sequence = registration.Readable.Sequence;
             var count = ReadAvailable(batch);
             if (count > 0)
             {
@@ -129,12 +253,22 @@ public sealed class TunQueue : ITunDevice
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> WriteWhenWritableAsync(PacketBatch batch, int next, int accepted, int sequence, CancellationToken cancellationToken)
+    private async ValueTask<int> WriteWhenWritableAsync(PacketBatch batch, EpollRegistration? registration, int next, int accepted, int sequence, CancellationToken cancellationToken)
     {
+        if (registration is null)
+        {
+            registration = Register();
+            sequence = registration.Writable.Sequence;
+            if (WriteAvailable(batch, ref next, ref accepted))
+            {
+                return accepted;
+            }
+        }
+
         while (true)
         {
-            await _registration.Writable.WaitAsync(sequence, cancellationToken).ConfigureAwait(false);
-            sequence = _registration.Writable.Sequence;
+            await registration.Writable.WaitAsync(sequence, cancellationToken).ConfigureAwait(false);
+            sequence = registration.Writable.Sequence;
             if (WriteAvailable(batch, ref next, ref accepted))
             {
                 return accepted;
@@ -253,6 +387,30 @@ public sealed class TunQueue : ITunDevice
             {
                 _fd.DangerousRelease();
             }
+        }
+    }
+
+    /// <summary>The reactor registration, made on first use (the reader and the writer may race to it).</summary>
+    private EpollRegistration Register()
+    {
+        lock (_registrationGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            if (_registration is null)
+            {
+                Volatile.Write(ref _registration, _reactor.Register(_fd));
+            }
+
+            return _registration;
+        }
+    }
+
+    private void ThrowIfDetached()
+    {
+        if (!IsAttached)
+        {
+            // The kernel would just never deliver anything to it: say so instead of waiting forever.
+            throw new TunTapException($"queue {Index} of '{Name}' is detached: the kernel sends it no packets", "attach it again (TunQueue.Attach) or read from an attached queue");
         }
     }
 

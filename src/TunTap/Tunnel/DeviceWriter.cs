@@ -1,25 +1,31 @@
-using System.Runtime.CompilerServices;
 using TunTap.Buffers;
 using TunTap.Devices;
 
 namespace TunTap.Tunnel;
 
-/// <summary>Writes received batches to the device, one writer at a time (a replaced link may still be finishing), and counts them.</summary>
+/// <summary>
+/// Writes received packets to the device, one writer at a time (a replaced link may still be
+/// finishing), and counts them. Writes are blocking calls, made from the receive loops' own
+/// threads: a TUN/TAP queue's writes are system calls that wait in <c>poll()</c> when the kernel's
+/// queue is full (they practically never do); any other device's asynchronous write is waited for.
+/// </summary>
 internal sealed class DeviceWriter : IDisposable
 {
     private readonly ITunDevice _device;
+    private readonly TunQueue? _queue;
     private readonly TunnelCounters _counters;
     private readonly TunnelEndpoint _endpoint;
     /// <summary>Super packets per coalesced write batch (1 MiB of slots).</summary>
     private const int CoalescedBatchSize = 16;
 
-    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly Lock _lock = new();
     private readonly TcpCoalescer? _coalescer;
     private readonly PacketBatch? _coalesced;
 
     public DeviceWriter(ITunDevice device, TunnelCounters counters, TunnelEndpoint endpoint)
     {
         _device = device;
+        _queue = TunnelEndpoint.QueueOf(device);
         _counters = counters;
         _endpoint = endpoint;
         if (endpoint.Options.VnetHeader)
@@ -32,19 +38,17 @@ internal sealed class DeviceWriter : IDisposable
     /// <summary>
     /// Writes the batch's packets (plain ones, each behind a blank virtio-net header) after merging
     /// consecutive TCP segments of a flow into super packets, and empties it. Only for a device
-    /// with a virtio-net header; otherwise the same as <see cref="FlushAsync"/>.
+    /// with a virtio-net header; otherwise the same as <see cref="Flush"/>.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask FlushCoalescedAsync(PacketBatch batch, CancellationToken cancellationToken)
+    public void FlushCoalesced(PacketBatch batch, CancellationToken cancellationToken)
     {
         if (_coalescer is null || _coalesced is null || batch.Count == 0)
         {
-            await FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+            Flush(batch, cancellationToken);
             return;
         }
 
-        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_lock)
         {
             var next = 0;
             while (next < batch.Count)
@@ -63,7 +67,7 @@ internal sealed class DeviceWriter : IDisposable
                 }
 
                 _endpoint.Capture(_coalesced);
-                var accepted = await _device.WriteBatchAsync(_coalesced, cancellationToken).ConfigureAwait(false);
+                var accepted = WriteToDevice(_coalesced, cancellationToken);
                 _counters.AddRxOffload(superPackets);
                 if (accepted == count)
                 {
@@ -77,17 +81,12 @@ internal sealed class DeviceWriter : IDisposable
                 }
             }
         }
-        finally
-        {
-            _lock.Release();
-        }
 
         batch.Clear();
     }
 
     /// <summary>Writes the batch's packets (if any) and empties it.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask FlushAsync(PacketBatch batch, CancellationToken cancellationToken)
+    public void Flush(PacketBatch batch, CancellationToken cancellationToken)
     {
         var count = batch.Count;
         if (count == 0)
@@ -109,14 +108,9 @@ internal sealed class DeviceWriter : IDisposable
 
         _endpoint.Capture(batch);
         int accepted;
-        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_lock)
         {
-            accepted = await _device.WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _lock.Release();
+            accepted = WriteToDevice(batch, cancellationToken);
         }
 
         _counters.AddRx(accepted, accepted == count ? bytes : bytes * accepted / count);
@@ -128,9 +122,44 @@ internal sealed class DeviceWriter : IDisposable
         batch.Clear();
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Writes one packet that sits in a receive buffer (no batch slot, no copy): the device is a
+    /// TUN/TAP queue with a virtio-net header and the packet starts with one. Counts it, as
+    /// <see cref="Flush"/> would.
+    /// </summary>
+    public void WriteInPlace(ReadOnlySpan<byte> packet)
     {
-        _lock.Dispose();
-        _coalesced?.Dispose();
+        _endpoint.Capture(packet);
+        bool accepted;
+        lock (_lock)
+        {
+            accepted = _queue!.Write(packet);
+        }
+
+        if (!accepted)
+        {
+            _counters.AddDropped(TunnelDropReason.DeviceRejected);
+            return;
+        }
+
+        var superPacket = packet.Length > VirtioNetHeader.Field.GsoType && packet[VirtioNetHeader.Field.GsoType] != (byte)VirtioGsoType.None;
+        _counters.AddRxOffload(superPacket ? 1 : 0);
+        _counters.AddRx(1, packet.Length - VirtioNetHeader.Size);
+    }
+
+    /// <summary>True when <see cref="WriteInPlace"/> can be used.</summary>
+    public bool CanWriteInPlace => _queue is not null && _endpoint.Options.VnetHeader;
+
+    public void Dispose() => _coalesced?.Dispose();
+
+    private int WriteToDevice(PacketBatch batch, CancellationToken cancellationToken)
+    {
+        if (_queue is not null)
+        {
+            return _queue.WriteBatch(batch);
+        }
+
+        var pending = _device.WriteBatchAsync(batch, cancellationToken);
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 }

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using TunTap.Buffers;
 using TunTap.Devices;
 
@@ -9,7 +8,9 @@ namespace TunTap.Tunnel;
 /// One TCP connection to the peer. Sending encodes a whole device batch into one buffer and
 /// writes it with one send (a super packet to a peer that takes them goes in place, with its own
 /// send); receiving reads big chunks, parses every complete frame and writes the packets to the
-/// device in one batch.
+/// device in one batch (an offload frame goes to a TUN/TAP queue straight from the receive
+/// buffer). All of it is blocking calls on the threads that own the two directions (see
+/// <see cref="TcpStream"/>).
 /// </summary>
 internal sealed class TcpPeerLink : PeerLink
 {
@@ -20,6 +21,7 @@ internal sealed class TcpPeerLink : PeerLink
     private const int SegmentScratchSize = 160 * 1024;
 
     private readonly Socket _socket;
+    private readonly TcpStream _stream;
     private readonly TunnelEndpoint _endpoint;
     private readonly TunnelFrameReader _reader;
     private readonly byte[] _sendBuffer;
@@ -32,6 +34,7 @@ internal sealed class TcpPeerLink : PeerLink
         : base(description)
     {
         _socket = socket;
+        _stream = new TcpStream(socket);
         _endpoint = endpoint;
         var options = endpoint.Options;
         _vnet = options.VnetHeader;
@@ -55,130 +58,83 @@ internal sealed class TcpPeerLink : PeerLink
         BatchFull,
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public override async ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken)
+    /// <summary>Sends the batch with blocking calls (waiting in <c>poll()</c> while the socket's buffer is full); completes synchronously.</summary>
+    public override ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken)
     {
-        if (!_vnet)
-        {
-            var length = EncodeBatch(batch, out var plainBytes);
-            await _socket.SendAsync(_sendBuffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            _endpoint.Counters.AddTx(batch.Count, plainBytes, length);
-            return;
-        }
-
-        var compress = _endpoint.Options.Compress;
-        var offset = 0;
-        long bytes = 0;
-        long wire = 0;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var length = batch.GetLength(i);
-            bytes += Math.Max(0, length - VirtioNetHeader.Size);
-            if (_offload && !compress && length >= InPlaceThreshold)
-            {
-                if (offset > 0)
-                {
-                    await _socket.SendAsync(_sendBuffer.AsMemory(0, offset), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                    wire += offset;
-                    offset = 0;
-                }
-
-                var frame = FrameInPlace(batch, i);
-                await _socket.SendAsync(frame, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                wire += frame.Length;
-                continue;
-            }
-
-            if (EncodedLengthBound(batch[i]) > _sendBuffer.Length - offset)
-            {
-                await _socket.SendAsync(_sendBuffer.AsMemory(0, offset), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                wire += offset;
-                offset = 0;
-            }
-
-            offset += EncodeDevicePacket(batch[i], _sendBuffer.AsSpan(offset));
-        }
-
-        if (offset > 0)
-        {
-            await _socket.SendAsync(_sendBuffer.AsMemory(0, offset), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            wire += offset;
-        }
-
-        _endpoint.Counters.AddTx(batch.Count, bytes, wire);
+        Send(batch, cancellationToken);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Exchanges hellos. Throws <see cref="TunnelMismatchException"/> (after telling the peer) or <see cref="TunnelProtocolException"/>.</summary>
-    public async Task HandshakeAsync(CancellationToken cancellationToken)
+    public void Handshake(CancellationToken cancellationToken)
     {
         var local = _endpoint.Hello;
-        var frame = new byte[TunnelFrame.HeaderSize + TunnelHello.Size];
+        Span<byte> frame = stackalloc byte[TunnelFrame.HeaderSize + TunnelHello.Size];
         TunnelFrame.WriteHello(frame, TunnelFrameType.Hello, local);
-        await _socket.SendAsync(frame, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        _stream.Send(frame, cancellationToken);
 
         var timeout = _endpoint.Options.HandshakeTimeout;
-        using var timer = new CancellationTokenSource(timeout, _endpoint.Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        try
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
         {
-            while (true)
+            switch (TakeHello(local, out var mismatch))
             {
-                switch (TakeHello(local, out var mismatch))
-                {
-                    case HelloStep.Accepted:
-                        return;
-                    case HelloStep.Mismatch:
-                        TunnelFrame.WriteHello(frame, TunnelFrameType.HelloReject, local);
-                        try
-                        {
-                            await _socket.SendAsync(frame, SocketFlags.None, linked.Token).ConfigureAwait(false);
-                        }
-                        catch (SocketException)
-                        {
-                            // The peer may already have closed after detecting the same mismatch.
-                        }
+                case HelloStep.Accepted:
+                    return;
+                case HelloStep.Mismatch:
+                    TunnelFrame.WriteHello(frame, TunnelFrameType.HelloReject, local);
+                    try
+                    {
+                        _stream.Send(frame, cancellationToken);
+                    }
+                    catch (SystemCallException)
+                    {
+                        // The peer may already have closed after detecting the same mismatch.
+                    }
 
-                        throw new TunnelMismatchException(mismatch!);
-                    default:
-                        var received = await _socket.ReceiveAsync(_reader.GetFreeMemory(), SocketFlags.None, linked.Token).ConfigureAwait(false);
-                        if (received == 0)
-                        {
-                            throw ClosedEarly("before completing the hello");
-                        }
+                    throw new TunnelMismatchException(mismatch!);
+                default:
+                    var received = _stream.Receive(_reader.GetFreeMemory().Span, cancellationToken, deadline);
+                    if (received < 0)
+                    {
+                        throw new TunnelProtocolException($"no hello within {timeout.TotalSeconds:0.###} s");
+                    }
 
-                        _reader.Advance(received);
-                        break;
-                }
+                    if (received == 0)
+                    {
+                        throw ClosedEarly("before completing the hello");
+                    }
+
+                    _reader.Advance(received);
+                    break;
             }
-        }
-        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw new TunnelProtocolException($"no hello within {timeout.TotalSeconds:0.###} s");
         }
     }
 
     /// <summary>Moves packets from the socket to the device until the peer closes; returns why it stopped. Garbage throws <see cref="TunnelProtocolException"/>.</summary>
-    public async Task<string> ReceiveLoopAsync(CancellationToken cancellationToken)
+    public string ReceiveLoop(CancellationToken cancellationToken)
     {
         var options = _endpoint.Options;
+        var writer = _endpoint.Writer;
         using var batch = new PacketBatch(options.DeviceBatchSize, options.DevicePacketSize);
         while (true)
         {
-            var step = ProcessBuffered(batch);
+            var step = ProcessBuffered(batch, cancellationToken);
             if (_offload)
             {
-                await _endpoint.Writer.FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+                writer.Flush(batch, cancellationToken);
             }
             else
             {
-                await _endpoint.Writer.FlushCoalescedAsync(batch, cancellationToken).ConfigureAwait(false);
+                writer.FlushCoalesced(batch, cancellationToken);
             }
+
             if (step == ReceiveStep.BatchFull)
             {
                 continue;
             }
 
-            var received = await _socket.ReceiveAsync(_reader.GetFreeMemory(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            var received = _stream.Receive(_reader.GetFreeMemory().Span, cancellationToken);
             if (received == 0)
             {
                 if (_reader.Buffered > 0)
@@ -212,14 +168,66 @@ internal sealed class TcpPeerLink : PeerLink
         _socket.Dispose();
     }
 
+    private void Send(PacketBatch batch, CancellationToken cancellationToken)
+    {
+        if (!_vnet)
+        {
+            var length = EncodeBatch(batch, out var plainBytes);
+            _stream.Send(_sendBuffer.AsSpan(0, length), cancellationToken);
+            _endpoint.Counters.AddTx(batch.Count, plainBytes, length);
+            return;
+        }
+
+        var compress = _endpoint.Options.Compress;
+        var offset = 0;
+        long bytes = 0;
+        long wire = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var length = batch.GetLength(i);
+            bytes += Math.Max(0, length - VirtioNetHeader.Size);
+            if (_offload && !compress && length >= InPlaceThreshold)
+            {
+                wire += Drain(ref offset, cancellationToken);
+                var frame = FrameInPlace(batch, i);
+                _stream.Send(frame, cancellationToken);
+                wire += frame.Length;
+                continue;
+            }
+
+            if (EncodedLengthBound(batch[i]) > _sendBuffer.Length - offset)
+            {
+                wire += Drain(ref offset, cancellationToken);
+            }
+
+            offset += EncodeDevicePacket(batch[i], _sendBuffer.AsSpan(offset));
+        }
+
+        wire += Drain(ref offset, cancellationToken);
+        _endpoint.Counters.AddTx(batch.Count, bytes, wire);
+    }
+
+    /// <summary>Sends what the send buffer holds (if anything) and empties it; returns the bytes sent.</summary>
+    private int Drain(ref int offset, CancellationToken cancellationToken)
+    {
+        var sent = offset;
+        if (sent > 0)
+        {
+            _stream.Send(_sendBuffer.AsSpan(0, sent), cancellationToken);
+            offset = 0;
+        }
+
+        return sent;
+    }
+
     /// <summary>Writes the frame header into the headroom in front of packet <paramref name="index"/>; returns header and packet.</summary>
-    private static ReadOnlyMemory<byte> FrameInPlace(PacketBatch batch, int index)
+    private static ReadOnlySpan<byte> FrameInPlace(PacketBatch batch, int index)
     {
         var length = batch.GetLength(index);
         var headerSize = TunnelFrame.HeaderSizeFor(length);
         var start = batch.Headroom - headerSize;
         TunnelFrame.WriteHeader(batch.GetBuffer(index)[start..], TunnelFrameType.Data, TunnelFrameFlags.VnetHeader, length);
-        return batch.GetArray(index).AsMemory(start, headerSize + length);
+        return batch.GetArray(index).AsSpan(start, headerSize + length);
     }
 
     /// <summary>The most bytes <see cref="EncodeDevicePacket"/> writes for this packet.</summary>
@@ -364,9 +372,11 @@ internal sealed class TcpPeerLink : PeerLink
         }
     }
 
-    private ReceiveStep ProcessBuffered(PacketBatch batch)
+    private ReceiveStep ProcessBuffered(PacketBatch batch, CancellationToken cancellationToken)
     {
         var counters = _endpoint.Counters;
+        var writer = _endpoint.Writer;
+        var inPlace = _offload && writer.CanWriteInPlace;
         while (batch.Count < batch.Capacity)
         {
             var result = _reader.TryRead(out var header, out var payload);
@@ -374,6 +384,12 @@ internal sealed class TcpPeerLink : PeerLink
             {
                 case TunnelFrameReadResult.NeedMore:
                     return ReceiveStep.NeedMore;
+                case TunnelFrameReadResult.Frame when inPlace && IsPlainOffloadFrame(header, payload):
+                    // Straight from the receive buffer to the device; what was batched before goes first.
+                    counters.AddRxWire(header.Size + payload.Length);
+                    writer.Flush(batch, cancellationToken);
+                    writer.WriteInPlace(payload);
+                    break;
                 case TunnelFrameReadResult.Frame when header.Type == TunnelFrameType.Data:
                     _endpoint.AddData(header, payload, batch, _offload);
                     break;
@@ -389,6 +405,12 @@ internal sealed class TcpPeerLink : PeerLink
 
         return ReceiveStep.BatchFull;
     }
+
+    /// <summary>An uncompressed data frame carrying a packet with its virtio-net header: written to the device as it is.</summary>
+    private static bool IsPlainOffloadFrame(TunnelFrameHeader header, ReadOnlySpan<byte> payload) =>
+        header.Type == TunnelFrameType.Data
+        && (header.Flags & (TunnelFrameFlags.VnetHeader | TunnelFrameFlags.Compressed)) == TunnelFrameFlags.VnetHeader
+        && payload.Length >= VirtioNetHeader.Size;
 
     private Exception Rejected(TunnelHello local, ReadOnlySpan<byte> payload)
     {

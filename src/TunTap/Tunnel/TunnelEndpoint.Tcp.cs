@@ -17,7 +17,7 @@ public sealed partial class TunnelEndpoint
             {
                 var socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
                 connections.RemoveAll(static task => task.IsCompleted);
-                connections.Add(ServeTcpClientAsync(socket, cancellationToken));
+                connections.Add(OnOwnThread(() => ServeTcpClient(socket, cancellationToken)));
             }
         }
         finally
@@ -27,20 +27,21 @@ public sealed partial class TunnelEndpoint
         }
     }
 
-    /// <summary>One accepted client, start to end. Never throws: a mismatch ends the endpoint through <see cref="Fail"/>.</summary>
-    private async Task ServeTcpClientAsync(Socket socket, CancellationToken cancellationToken)
+    /// <summary>
+    /// One accepted client, start to end, on its own thread (the receive loop blocks in
+    /// <c>poll()</c>). Never throws: a mismatch ends the endpoint through <see cref="Fail"/>.
+    /// </summary>
+    private bool ServeTcpClient(Socket socket, CancellationToken cancellationToken)
     {
-        await Task.Yield();
-        socket.NoDelay = true;
         var remote = Describe(socket.RemoteEndPoint);
         var link = new TcpPeerLink(socket, this, remote);
         var published = false;
         try
         {
-            await link.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+            link.Handshake(cancellationToken);
             Publish(link);
             published = true;
-            var reason = await link.ReceiveLoopAsync(cancellationToken).ConfigureAwait(false);
+            var reason = link.ReceiveLoop(cancellationToken);
             Log($"peer {remote} disconnected: {reason}");
         }
         catch (TunnelMismatchException ex)
@@ -55,22 +56,17 @@ public sealed partial class TunnelEndpoint
         {
             // Shutting down.
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (IsLinkFailure(ex))
         {
-            if (published)
-            {
-                Log($"peer {remote} disconnected: {ex.Message}");
-            }
-            else
-            {
-                Log($"peer {remote} dropped before the hello: {ex.Message}");
-            }
+            Log(published ? $"peer {remote} disconnected: {ex.Message}" : $"peer {remote} dropped before the hello: {ex.Message}");
         }
         finally
         {
             Unpublish(link);
             link.Close();
         }
+
+        return published;
     }
 
     private async Task ConnectTcpAsync(CancellationToken cancellationToken)
@@ -85,33 +81,28 @@ public sealed partial class TunnelEndpoint
             {
                 var remote = await ResolveAsync(cancellationToken).ConfigureAwait(false);
                 var socket = NewSocket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                socket.NoDelay = true;
                 link = new TcpPeerLink(socket, this, remote.ToString());
-                using (var timer = new CancellationTokenSource(Options.HandshakeTimeout, Time))
-                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token))
+                var current = link;
+                var reason = await OnOwnThread(() =>
                 {
-                    try
-                    {
-                        await socket.ConnectAsync(remote, linked.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        throw new TunnelProtocolException($"no answer within {Options.HandshakeTimeout.TotalSeconds:0.###} s");
-                    }
-                }
-
-                await link.HandshakeAsync(cancellationToken).ConfigureAwait(false);
-                Publish(link);
-                published = true;
-                backoff.Reset();
-                var reason = await link.ReceiveLoopAsync(cancellationToken).ConfigureAwait(false);
+                    TcpStream.Connect(socket, remote, Options.HandshakeTimeout, cancellationToken);
+                    current.Handshake(cancellationToken);
+                    Publish(current);
+                    published = true;
+                    backoff.Reset();
+                    return current.ReceiveLoop(cancellationToken);
+                }).ConfigureAwait(false);
                 Log($"peer {link.Description} disconnected: {reason}");
+            }
+            catch (TimeoutException ex)
+            {
+                Log($"peer {target} dropped: {ex.Message}");
             }
             catch (TunnelProtocolException ex)
             {
                 Log($"peer {target} dropped: {ex.Message}");
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+            catch (Exception ex) when (IsLinkFailure(ex))
             {
                 Log(published ? $"peer {target} disconnected: {ex.Message}" : $"connecting to {target} failed: {ex.Message}");
             }

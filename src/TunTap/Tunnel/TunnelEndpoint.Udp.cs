@@ -60,7 +60,7 @@ public sealed partial class TunnelEndpoint
                     HandleServerDatagram(socket, buffer, received, from, batch);
                 }
 
-                await Writer.FlushCoalescedAsync(batch, cancellationToken).ConfigureAwait(false);
+                Writer.FlushCoalesced(batch, cancellationToken);
             }
         }
         finally
@@ -220,7 +220,7 @@ public sealed partial class TunnelEndpoint
                     HandleClientDatagram(buffer, received, batch);
                 }
 
-                await Writer.FlushCoalescedAsync(batch, cancellationToken).ConfigureAwait(false);
+                Writer.FlushCoalesced(batch, cancellationToken);
             }
         }
         catch (SocketException ex)

@@ -20,6 +20,9 @@ namespace TunTap.Tunnel;
 /// </summary>
 public sealed partial class TunnelEndpoint
 {
+    /// <summary>Longest blocking device read before the pump looks at its cancellation token again.</summary>
+    private static readonly TimeSpan DeviceWaitSlice = TimeSpan.FromMilliseconds(100);
+
     private readonly ITunDevice _device;
     private readonly Action<string>? _log;
     private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -92,7 +95,7 @@ public sealed partial class TunnelEndpoint
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var pump = PumpDeviceToPeerAsync(stop.Token);
+        var pump = OnOwnThread(() => PumpDeviceToPeerAsync(stop.Token));
         var peer = (Options.Listen is not null, Options.Transport) switch
         {
             (true, TunnelTransport.Tcp) => ServeTcpAsync(Options.Listen!, stop.Token),
@@ -138,19 +141,37 @@ public sealed partial class TunnelEndpoint
         }
 
         var now = Time.GetUtcNow();
-        var skip = Options.VnetHeader ? VirtioNetHeader.Size : 0;
         lock (_captureGate)
         {
             for (var i = 0; i < batch.Count; i++)
             {
-                var packet = batch[i];
-                if (packet.Length >= skip)
-                {
-                    _capture.Write(packet[skip..], now);
-                }
+                WriteCaptured(batch[i], now);
             }
         }
     }
+
+    /// <summary>Writes one packet (with the device's virtio-net header, if it has one) to the capture, if any.</summary>
+    internal void Capture(ReadOnlySpan<byte> packet)
+    {
+        if (_capture is null)
+        {
+            return;
+        }
+
+        var now = Time.GetUtcNow();
+        lock (_captureGate)
+        {
+            WriteCaptured(packet, now);
+        }
+    }
+
+    /// <summary>The queue blocking calls can use for <paramref name="device"/> (the one its own reads and writes use), or null for another kind of device.</summary>
+    internal static TunQueue? QueueOf(ITunDevice device) => device switch
+    {
+        TunQueue queue => queue,
+        TunDevice tun => tun.Queues[0],
+        _ => null,
+    };
 
     /// <summary>Makes <paramref name="link"/> the current peer, closing the one it replaces.</summary>
     internal void Publish(PeerLink link)
@@ -244,17 +265,54 @@ public sealed partial class TunnelEndpoint
         return count;
     }
 
+    private void WriteCaptured(ReadOnlySpan<byte> packet, DateTimeOffset now)
+    {
+        var skip = Options.VnetHeader ? VirtioNetHeader.Size : 0;
+        if (packet.Length >= skip)
+        {
+            _capture!.Write(packet[skip..], now);
+        }
+    }
+
+    /// <summary>An error that means the connection to the peer broke (not a bug, not a setting).</summary>
+    internal static bool IsLinkFailure(Exception error) =>
+        error is SocketException or ObjectDisposedException or IOException or SystemCallException;
+
     private static Exception? FaultOf(Task task) => task.IsFaulted ? task.Exception?.InnerException : null;
 
     private static string ModeName(DeviceMode mode) => mode == DeviceMode.Tap ? "tap" : "tun";
+
+    /// <summary>
+    /// Runs <paramref name="loop"/> on a thread of its own: a data-path loop that blocks in
+    /// <c>poll()</c> (a TUN/TAP queue, a <see cref="TcpStream"/>) keeps that thread, and the kernel
+    /// wakes it directly.
+    /// </summary>
+    internal static Task OnOwnThread(Func<Task> loop) =>
+        Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    /// <summary>The same for a loop that is blocking calls from start to end.</summary>
+    internal static Task<T> OnOwnThread<T>(Func<T> loop) =>
+        Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private async Task PumpDeviceToPeerAsync(CancellationToken cancellationToken)
     {
         // Long-header headroom: a super packet's frame header is written in front of it, in place.
         using var batch = new PacketBatch(Options.DeviceBatchSize, TunnelFrame.LongHeaderSize + Options.DevicePacketSize, TunnelFrame.LongHeaderSize);
+        var queue = QueueOf(_device);
         while (true)
         {
-            var count = await _device.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            int count;
+            if (queue is not null)
+            {
+                // Blocking reads on this thread (TCP sends block too): no reactor, no pool thread in between.
+                cancellationToken.ThrowIfCancellationRequested();
+                count = queue.ReadBatch(batch, DeviceWaitSlice);
+            }
+            else
+            {
+                count = await _device.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+
             if (count == 0)
             {
                 continue;
@@ -277,7 +335,7 @@ public sealed partial class TunnelEndpoint
             {
                 await link.SendAsync(batch, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException
+            catch (Exception ex) when (IsLinkFailure(ex)
                 || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 Counters.AddDropped(TunnelDropReason.LinkDown, count);
