@@ -51,6 +51,11 @@ internal static class TunnelCommand
             Description = "Open the device without virtio-net header and TCP segmentation offload: every packet is read and written at the MTU (slower; for comparison or old kernels).",
         };
         var compress = new Option<bool>("--compress") { Description = "Compress each packet (Brotli); both ends must say so. Packets that do not shrink go as they are." };
+        var congestion = new Option<string>("--congestion-control")
+        {
+            Description = $"Congestion control of the TCP connection: a name from /proc/sys/net/ipv4/tcp_available_congestion_control, or 'system' for the kernel's default. The flows inside pace themselves; a pacing algorithm outside (bbr) only slows them. [default: {TunnelOptions.DefaultCongestionControl}]",
+            HelpName = "NAME",
+        };
         var pcap = CommonOptions.Pcap();
         var netns = CommonOptions.Netns();
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
@@ -77,7 +82,7 @@ internal static class TunnelCommand
               hostB$ ping 10.9.0.1
             """)
         {
-            name, mode, listen, connect, transport, addresses, mtu, compress, noOffload, pcap, netns, interval,
+            name, mode, listen, connect, transport, addresses, mtu, compress, noOffload, congestion, pcap, netns, interval,
         };
         command.Validators.Add(result =>
         {
@@ -116,6 +121,12 @@ internal static class TunnelCommand
                 Listen = parse.GetValue(listen),
                 Connect = parse.GetValue(connect),
                 Compress = parse.GetValue(compress),
+                CongestionControl = parse.GetValue(congestion) switch
+                {
+                    null => TunnelOptions.DefaultCongestionControl,
+                    "system" => null,
+                    var named => named,
+                },
                 Netns = spec.Netns,
                 Seed = RandomNumberGenerator.GetInt32(int.MaxValue),
             };

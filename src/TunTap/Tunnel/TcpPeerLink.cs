@@ -36,6 +36,7 @@ internal sealed class TcpPeerLink : PeerLink
         _socket = socket;
         _stream = new TcpStream(socket);
         _endpoint = endpoint;
+        endpoint.TuneTcpSocket(socket);
         var options = endpoint.Options;
         _vnet = options.VnetHeader;
         var maxPacket = options.MaxPacketSize;

@@ -22,12 +22,39 @@ internal sealed class TcpStream
 
     private readonly Socket _socket;
 
+    /// <summary>IPPROTO_TCP.</summary>
+    private const int SolTcp = 6;
+
+    /// <summary>TCP_CONGESTION: the connection's congestion control, by name.</summary>
+    private const int TcpCongestion = 13;
+
     /// <summary>Takes a connected (or connecting, see <see cref="Connect"/>) socket.</summary>
     public TcpStream(Socket socket)
     {
         _socket = socket;
         socket.Blocking = false;
         socket.NoDelay = true;
+    }
+
+    /// <summary>
+    /// Asks for congestion control <paramref name="name"/> on <paramref name="socket"/>; returns
+    /// null when the kernel took it, otherwise why not (the socket keeps the default).
+    /// </summary>
+    public static string? TrySetCongestionControl(Socket socket, string name)
+    {
+        Span<byte> value = stackalloc byte[16];
+        var length = System.Text.Encoding.ASCII.GetBytes(name, value);
+        try
+        {
+            socket.SetRawSocketOption(SolTcp, TcpCongestion, value[..length]);
+            return null;
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode == SocketError.AccessDenied
+                ? $"congestion control '{name}' needs CAP_NET_ADMIN (not in net.ipv4.tcp_allowed_congestion_control): using the system default"
+                : $"congestion control '{name}' is not available ({ex.Message}): using the system default";
+        }
     }
 
     /// <summary>

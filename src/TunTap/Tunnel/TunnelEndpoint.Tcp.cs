@@ -6,6 +6,8 @@ namespace TunTap.Tunnel;
 /// <content>The TCP server and client roles.</content>
 public sealed partial class TunnelEndpoint
 {
+    private int _congestionControlRefused;
+
     private async Task ServeTcpAsync(IPEndPoint listen, CancellationToken cancellationToken)
     {
         using var listener = Bind(listen, SocketType.Stream, ProtocolType.Tcp);
@@ -116,6 +118,21 @@ public sealed partial class TunnelEndpoint
             }
 
             await backoff.WaitAsync(Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sets the congestion control asked for on a new connection; says once if the kernel refused it.</summary>
+    internal void TuneTcpSocket(Socket socket)
+    {
+        if (Options.CongestionControl is not { } name)
+        {
+            return;
+        }
+
+        var refusal = TcpStream.TrySetCongestionControl(socket, name);
+        if (refusal is not null && Interlocked.Exchange(ref _congestionControlRefused, 1) == 0)
+        {
+            Log(refusal);
         }
     }
 

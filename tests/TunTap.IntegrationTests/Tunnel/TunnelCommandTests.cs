@@ -232,6 +232,31 @@ public sealed partial class TunnelCommandTests
         Assert.False(server.HasExited);
     }
 
+    [Fact]
+    public async Task The_tcp_connection_uses_the_congestion_control_asked_for_and_an_unknown_one_falls_back_with_a_log_line()
+    {
+        Requires.Root();
+        await using var scope = await UnderlayAsync();
+        var (a, b) = (scope.Names[0], scope.Names[1]);
+        await using var server = StartServer(a, "tun", "tcp", "--congestion-control", "reno");
+        await using var client = StartClient(b, "tun", "tcp", "--congestion-control", "no_such_cc");
+        await WaitConnectedAsync(server, 1);
+        await WaitConnectedAsync(client, 1);
+        await CommandOutput.AssertPingAsync(b, ServerOverlay);
+
+        // ss -ti prints each connection's congestion control on its detail line.
+        var serverSide = await ProcessRunner.RunInAsync(a, "ss", ["-tin", "state", "established", "sport", $"= :{Port}"], TimeSpan.FromSeconds(30));
+        Assert.Contains(" reno ", serverSide.StandardOutput, StringComparison.Ordinal);
+        var clientSide = await ProcessRunner.RunInAsync(b, "ss", ["-tin", "state", "established", "dport", $"= :{Port}"], TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(" reno ", clientSide.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("congestion control 'no_such_cc' is not available", client.StandardOutput, StringComparison.Ordinal);
+
+        var bad = await TuntapCli.RunAsync("tunnel", "tt-x0", "--mode", "tun", "--listen", "5555", "--congestion-control", "no such");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("congestion control 'no such' is not a valid name", bad.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", bad.StandardError, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("5555:", "--listen")]
     [InlineData("fd00::1:5555", "--listen")]

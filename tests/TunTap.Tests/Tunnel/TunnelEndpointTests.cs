@@ -446,6 +446,25 @@ public sealed class TunnelEndpointTests
         Assert.Throws<TunTapException>(() => new TunnelEndpoint(device, options));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("no such")]
+    [InlineData("sixteen_letters_")]
+    [InlineData("cubic\0")]
+    public void Congestion_control_names_the_kernel_cannot_take_are_refused(string name)
+    {
+        var error = Assert.Throws<TunTapException>(() => (Options(TunnelTransport.Tcp) with { CongestionControl = name }).Validate());
+        Assert.Contains("congestion control", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("cubic")]
+    [InlineData("bbr")]
+    [InlineData("fifteen_letters")]
+    [InlineData(null)]
+    public void Congestion_control_names_and_the_system_default_are_accepted(string? name) =>
+        (Options(TunnelTransport.Tcp) with { CongestionControl = name }).Validate();
+
     private static TunnelOptions Options(TunnelTransport transport, int connectPort = 0) => new()
     {
         Transport = transport,
