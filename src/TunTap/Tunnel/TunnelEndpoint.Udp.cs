@@ -1,14 +1,20 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using TunTap.Buffers;
 using TunTap.Devices;
+using TunTap.Interop;
 
 namespace TunTap.Tunnel;
 
 /// <content>The UDP server and client roles: one frame per datagram.</content>
 public sealed partial class TunnelEndpoint
 {
+    /// <summary>What <see cref="WaitForDatagram"/> returns when its deadline passed.</summary>
+    private const int TimedOut = -2;
+
+    /// <summary>Longest single <c>poll()</c> of a receive loop before it looks at its cancellation token again.</summary>
+    private const int UdpWaitSliceMilliseconds = 100;
+
     private UdpPeerLink? _udpPeer;
 
     /// <summary>SOL_UDP.</summary>
@@ -40,7 +46,8 @@ public sealed partial class TunnelEndpoint
     /// <summary>A received packet, behind a virtio-net header when the device has them.</summary>
     private int UdpReceiveSlotSize => Options.MaxPacketSize + (Options.VnetHeader ? VirtioNetHeader.Size : 0);
 
-    private async Task ServeUdpAsync(IPEndPoint listen, CancellationToken cancellationToken)
+    /// <summary>The server role, on a thread of its own: receives wait in <c>poll()</c>, and the socket never meets .NET's asynchronous engine.</summary>
+    private bool ServeUdp(IPEndPoint listen, CancellationToken cancellationToken)
     {
         using var socket = Bind(listen, SocketType.Dgram, ProtocolType.Udp);
         Log($"listening on udp {socket.LocalEndPoint}");
@@ -52,7 +59,7 @@ public sealed partial class TunnelEndpoint
         {
             while (true)
             {
-                var received = await ReceiveDatagramAsync(socket, buffer, from, cancellationToken).ConfigureAwait(false);
+                var received = WaitForDatagram(socket, buffer, from, cancellationToken);
                 HandleServerDatagram(socket, buffer, received, from, batch);
                 while (batch.Capacity - batch.Count >= MaxFramesPerReceive && socket.Available > 0)
                 {
@@ -87,14 +94,15 @@ public sealed partial class TunnelEndpoint
                 var remote = await ResolveAsync(cancellationToken).ConfigureAwait(false);
                 socket = NewSocket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
                 TuneUdpSocket(socket);
-                await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
-                await UdpHandshakeAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
+                socket.Connect(remote);
+                var connected = socket;
+                await OnOwnThread(() => UdpHandshake(connected, buffer, cancellationToken)).ConfigureAwait(false);
                 link = new UdpPeerLink(socket, null, this, remote.ToString());
                 Publish(link);
                 backoff.Reset();
                 using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var keepalive = UdpKeepaliveAsync(socket, linkStop.Token);
-                var reason = await UdpClientReceiveLoopAsync(socket, buffer, batch, cancellationToken).ConfigureAwait(false);
+                var reason = await OnOwnThread(() => UdpClientReceiveLoop(connected, buffer, batch, cancellationToken)).ConfigureAwait(false);
                 await linkStop.CancelAsync().ConfigureAwait(false);
                 await keepalive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 Log($"peer {link.Description} lost: {reason}");
@@ -144,35 +152,32 @@ public sealed partial class TunnelEndpoint
         }
     }
 
-    private async Task UdpHandshakeAsync(Socket socket, byte[] buffer, CancellationToken cancellationToken)
+    private bool UdpHandshake(Socket socket, byte[] buffer, CancellationToken cancellationToken)
     {
         var frame = new byte[TunnelFrame.HeaderSize + TunnelHello.Size];
         TunnelFrame.WriteHello(frame, TunnelFrameType.Hello, Hello);
-        await socket.SendAsync(frame, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        using var timer = new CancellationTokenSource(Options.HandshakeTimeout, Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        try
+        socket.Send(frame, SocketFlags.None);
+        var deadline = Environment.TickCount64 + (long)Options.HandshakeTimeout.TotalMilliseconds;
+        while (true)
         {
-            while (true)
+            var received = WaitForDatagram(socket, buffer, null, cancellationToken, deadline);
+            if (received == TimedOut)
             {
-                var received = await socket.ReceiveAsync(buffer, SocketFlags.None, linked.Token).ConfigureAwait(false);
-                var mismatch = TakeUdpHello(buffer.AsSpan(0, received), out var accepted);
-                if (accepted)
-                {
-                    return;
-                }
-
-                if (mismatch is not null)
-                {
-                    TunnelFrame.WriteHello(frame, TunnelFrameType.HelloReject, Hello);
-                    TrySend(socket, frame, null);
-                    throw new TunnelMismatchException(mismatch);
-                }
+                throw new TunnelProtocolException($"no hello reply within {Options.HandshakeTimeout.TotalSeconds:0.###} s");
             }
-        }
-        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw new TunnelProtocolException($"no hello reply within {Options.HandshakeTimeout.TotalSeconds:0.###} s");
+
+            var mismatch = TakeUdpHello(buffer.AsSpan(0, Math.Max(0, received)), out var accepted);
+            if (accepted)
+            {
+                return true;
+            }
+
+            if (mismatch is not null)
+            {
+                TunnelFrame.WriteHello(frame, TunnelFrameType.HelloReject, Hello);
+                TrySend(socket, frame, null);
+                throw new TunnelMismatchException(mismatch);
+            }
         }
     }
 
@@ -206,13 +211,13 @@ public sealed partial class TunnelEndpoint
         return null;
     }
 
-    private async Task<string> UdpClientReceiveLoopAsync(Socket socket, byte[] buffer, PacketBatch batch, CancellationToken cancellationToken)
+    private string UdpClientReceiveLoop(Socket socket, byte[] buffer, PacketBatch batch, CancellationToken cancellationToken)
     {
         try
         {
             while (true)
             {
-                var received = await ReceiveDatagramAsync(socket, buffer, null, cancellationToken).ConfigureAwait(false);
+                var received = WaitForDatagram(socket, buffer, null, cancellationToken);
                 HandleClientDatagram(buffer, received, batch);
                 while (batch.Capacity - batch.Count >= MaxFramesPerReceive && socket.Available > 0)
                 {
@@ -396,23 +401,26 @@ public sealed partial class TunnelEndpoint
         }
     }
 
-    /// <summary>Receives one datagram; a datagram too big for the buffer comes back as -1 (counted as oversize).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReceiveDatagramAsync(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits in <c>poll()</c> (in slices, so cancellation is seen) until a datagram is there or
+    /// <paramref name="deadline"/> (<see cref="Environment.TickCount64"/>) passes, then receives it
+    /// as <see cref="ReceiveDatagram"/> does; <see cref="TimedOut"/> when the deadline passed.
+    /// </summary>
+    private int WaitForDatagram(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken, long deadline = long.MaxValue)
     {
-        try
+        while (!DescriptorPoll.Wait(socket.SafeHandle, Libc.POLLIN, (int)Math.Clamp(deadline - Environment.TickCount64, 0, UdpWaitSliceMilliseconds)))
         {
-            return from is null
-                ? await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)
-                : await socket.ReceiveFromAsync(buffer, SocketFlags.None, from, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Environment.TickCount64 >= deadline)
+            {
+                return TimedOut;
+            }
         }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.MessageSize)
-        {
-            Counters.AddDropped(TunnelDropReason.Oversize);
-            return -1;
-        }
+
+        return ReceiveDatagram(socket, buffer, from);
     }
 
+    /// <summary>Receives one datagram; a datagram too big for the buffer comes back as -1 (counted as oversize).</summary>
     private int ReceiveDatagram(Socket socket, byte[] buffer, SocketAddress? from)
     {
         try

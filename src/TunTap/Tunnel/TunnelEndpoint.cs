@@ -99,7 +99,7 @@ public sealed partial class TunnelEndpoint
         var peer = (Options.Listen is not null, Options.Transport) switch
         {
             (true, TunnelTransport.Tcp) => ServeTcpAsync(Options.Listen!, stop.Token),
-            (true, _) => ServeUdpAsync(Options.Listen!, stop.Token),
+            (true, _) => OnOwnThread(() => ServeUdp(Options.Listen!, stop.Token)),
             (false, TunnelTransport.Tcp) => ConnectTcpAsync(stop.Token),
             (false, _) => ConnectUdpAsync(stop.Token),
         };
