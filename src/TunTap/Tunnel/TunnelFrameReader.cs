@@ -46,13 +46,17 @@ public sealed class TunnelFrameReader
     }
 
     /// <summary>
-    /// Free space to receive into (at least one maximal frame's worth), after moving the unread
-    /// bytes to the front. Call <see cref="Advance"/> with the count received. Invalidates
-    /// payload spans returned earlier.
+    /// Free space to receive into (at least one maximal frame's worth): behind the unread bytes,
+    /// which are moved to the front only when less than that is left there. Call
+    /// <see cref="Advance"/> with the count received. Invalidates payload spans returned earlier.
     /// </summary>
     public Memory<byte> GetFreeMemory()
     {
-        Compact();
+        if (_start == _end || _buffer.Length - _end < TunnelFrame.LongHeaderSize + _maxPayload)
+        {
+            Compact();
+        }
+
         return _buffer.AsMemory(_end);
     }
 
