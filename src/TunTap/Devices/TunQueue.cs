@@ -59,6 +59,9 @@ public sealed class TunQueue : ITunDevice
 
     internal SafeFileDescriptor FileDescriptor => _fd;
 
+    /// <summary>True once an asynchronous call had to wait and so registered the queue with the epoll reactor.</summary>
+    internal bool IsRegisteredWithReactor => Volatile.Read(ref _registration) is not null;
+
     /// <summary>Re-attaches a detached queue of a multi-queue device (TUNSETQUEUE IFF_ATTACH_QUEUE).</summary>
     public void Attach() => SetQueue(attach: true);
 

@@ -230,6 +230,86 @@ public sealed class TunDeviceDataPathTests
         Assert.Equal(0, allocated);
     }
 
+    [Fact]
+    public async Task Blocking_calls_move_packets_allocate_nothing_and_leave_the_reactor_alone_until_an_async_call_waits()
+    {
+        Requires.Root();
+        await using var scope = await NetnsScope.CreateAsync("io");
+        var ns = scope.Names[0];
+        await using var device = CreateIn(ns, new TunDeviceOptions { Name = "tt-block", Mode = DeviceMode.Tun });
+        await UpWithAddressAsync(ns, "tt-block", "10.77.0.1/24");
+        NetworkNamespace.Run(ns, () => File.WriteAllText("/proc/sys/net/ipv6/conf/tt-block/disable_ipv6", "1"));
+        var queue = device.Queues[0];
+        using var receiver = BindInNamespace(ns, KernelSide, 5561);
+        receiver.ReceiveBufferSize = 1 << 20;
+        using var incoming = new PacketBatch(16, 2048);
+        using var outgoing = new PacketBatch(16, 2048);
+        for (var i = 0; i < 16; i++)
+        {
+            Assert.True(outgoing.TryAdd(Ipv4Udp.Build(FarSide, KernelSide, 4444, 5561, "x"u8)));
+        }
+
+        // Whatever the kernel sent when the device came up (IPv6 chatter) is read; then a read
+        // with nothing there gives up after its timeout.
+        var drained = 0;
+        while (drained < 50 && queue.ReadBatch(incoming, TimeSpan.FromMilliseconds(200)) > 0)
+        {
+            drained++;
+        }
+
+        Assert.Equal(0, queue.ReadBatch(incoming, TimeSpan.FromMilliseconds(50)));
+
+        var single = Ipv4Udp.Build(FarSide, KernelSide, 4444, 5561, "one"u8);
+        Assert.True(queue.Write(single));
+        Assert.Equal("one"u8.ToArray(), Receive(receiver).Data);
+        Assert.Equal(16, queue.WriteBatch(outgoing));
+        for (var i = 0; i < 16; i++)
+        {
+            Assert.Equal("x"u8.ToArray(), Receive(receiver).Data);
+        }
+
+        QueueDatagramsIntoTheDevice(ns, 200);
+        Assert.True(queue.ReadBatch(incoming, TimeSpan.FromSeconds(5)) > 0); // warm-up
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var (singles, written, read) = (0, 0, 0);
+        for (var round = 0; round < 8; round++)
+        {
+            singles += queue.Write(single) ? 1 : 0;
+            written += queue.WriteBatch(outgoing);
+            read += queue.ReadBatch(incoming, TimeSpan.FromSeconds(5));
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(8, singles);
+        Assert.Equal(8 * 16, written);
+        Assert.True(read >= 8);
+        Assert.False(queue.IsRegisteredWithReactor, "blocking calls wait in poll(), not through the reactor");
+
+        // An asynchronous read that has to wait registers the queue, and still sees what comes next.
+        for (var i = 0; i < 200 && queue.ReadBatch(incoming, TimeSpan.Zero) > 0; i++)
+        {
+            // Drain what is left of the 200 datagrams.
+        }
+
+        var pending = device.ReadBatchAsync(incoming, TestContext.Current.CancellationToken);
+        Assert.False(pending.IsCompleted);
+        Assert.True(queue.IsRegisteredWithReactor);
+        QueueDatagramsIntoTheDevice(ns, 1);
+        Assert.True(await pending.AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken) > 0);
+    }
+
+    private static void QueueDatagramsIntoTheDevice(string ns, int count) =>
+        NetworkNamespace.Run(ns, () =>
+        {
+            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            var to = new IPEndPoint(FarSide, 9);
+            for (var i = 0; i < count; i++)
+            {
+                udp.SendTo("y"u8, to);
+            }
+        });
+
 #pragma warning disable CA2012 // The ValueTasks are checked to have completed synchronously before their results are read.
     private static (int Written, int Read, long Allocated) RunSynchronousRounds(TunDevice device, PacketBatch outgoing, PacketBatch incoming, int rounds, CancellationToken token)
     {
