@@ -25,7 +25,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
     private readonly Dictionary<ulong, int> _remoteOf;
     private readonly Lock _remoteGate = new();
     private readonly SocketAddress _from;
-    private readonly byte[] _receiveBuffer = new byte[65536];
+    private readonly DatagramReceiver _receiver;
     private readonly byte[] _sendBuffer;
     private readonly long[] _dropped = new long[Enum.GetValues<VxlanDropReason>().Length];
     private long _receivedDatagrams;
@@ -78,6 +78,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
         MacCapacity = macCapacity;
         _remoteOf = new Dictionary<ulong, int>(Remotes.Count > 1 ? macCapacity : 0);
         _from = new SocketAddress(socket.AddressFamily);
+        _receiver = new DatagramReceiver(socket, _from, Accept, () => CountDropped(VxlanDropReason.ReceiveError));
         _sendBuffer = new byte[VxlanHeader.HeaderLength + maxFrameSize + LearningSwitch.MaxEgressGrowth];
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         Name = name ?? $"vxlan:{string.Join('+', Remotes)},vni={vni}";
@@ -204,47 +205,8 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
         (uint)reason < (uint)_dropped.Length ? Interlocked.Read(ref _dropped[(int)reason]) : 0;
 
     /// <inheritdoc/>
-    public async ValueTask<int> ReceiveBatchAsync(PacketBatch batch, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        batch.Clear();
-        while (true)
-        {
-            int received;
-            try
-            {
-                received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException e) when (IsTransient(e))
-            {
-                CountDropped(VxlanDropReason.ReceiveError);
-                continue;
-            }
-
-            Accept(batch, received);
-
-            // Take whatever else is already queued, without waiting.
-            while (batch.Count < batch.Capacity && _socket.Available > 0)
-            {
-                try
-                {
-                    received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _from);
-                }
-                catch (SocketException e) when (IsTransient(e))
-                {
-                    CountDropped(VxlanDropReason.ReceiveError);
-                    continue;
-                }
-
-                Accept(batch, received);
-            }
-
-            if (batch.Count > 0)
-            {
-                return batch.Count;
-            }
-        }
-    }
+    public ValueTask<int> ReceiveBatchAsync(PacketBatch batch, CancellationToken cancellationToken) =>
+        _receiver.ReceiveBatchAsync(batch, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<int> SendBatchAsync(PacketBatch batch, CancellationToken cancellationToken)
@@ -407,17 +369,13 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
         }
     }
 
-    private static bool IsTransient(SocketException e) =>
-        e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
-
     /// <summary>Validates one datagram and copies its frame into the batch (cut to the batch's slot, so an oversized frame reaches the switch as one and is counted there).</summary>
-    private void Accept(PacketBatch batch, int length)
+    private void Accept(PacketBatch batch, ReadOnlySpan<byte> datagram)
     {
         Interlocked.Increment(ref _receivedDatagrams);
-        var datagram = _receiveBuffer.AsSpan(0, length);
         if (!VxlanHeader.TryCreate(datagram, out var header))
         {
-            CountDropped(length < VxlanHeader.HeaderLength ? VxlanDropReason.Truncated : VxlanDropReason.NoVniFlag);
+            CountDropped(datagram.Length < VxlanHeader.HeaderLength ? VxlanDropReason.Truncated : VxlanDropReason.NoVniFlag);
             return;
         }
 
