@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
-using TunTap.Netlink;
 using TunTap.Wire;
 
 namespace TunTap.Switching;
@@ -86,22 +85,7 @@ public sealed class QemuDgramPort : ISwitchPort, IPortCounterSource
             throw new TunTapException($"qemu dgram local address {local} and remote {remote} are of different families", "use IPv4 or IPv6 for both");
         }
 
-        Socket Bind()
-        {
-            var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                socket.Bind(local);
-                return socket;
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                throw new TunTapException($"cannot bind UDP {local} for a qemu dgram port{(netns is null ? "" : $" in namespace '{netns}'")}: {e.Message}", "pick a free port, or an address of this host", e);
-            }
-        }
-
-        var bound = netns is null ? Bind() : NetworkNamespace.Run(netns, Bind);
+        var bound = UdpPortSocket.Bind(local, netns, "a qemu dgram port", _ => "pick a free port, or an address of this host");
         var name = $"qemu:dgram:{local}{(netns is null ? "" : "@" + netns)}{(remote is null ? "" : $",remote={remote}")}";
         return new QemuDgramPort(bound, remote, name);
     }

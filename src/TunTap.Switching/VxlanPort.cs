@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
-using TunTap.Netlink;
 using TunTap.Wire;
 
 namespace TunTap.Switching;
@@ -177,25 +176,9 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
             throw new TunTapException($"vxlan local address {local} and remote {remote} are of different families", "use IPv4 or IPv6 for both");
         }
 
-        Socket Bind()
-        {
-            var socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                socket.Bind(local);
-                return socket;
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse
-                    ? "another VXLAN endpoint (a Linux vxlan device?) uses that port; pick another with local=ADDR:PORT"
-                    : "give an address of this host (or of the namespace) with local=ADDR:PORT";
-                throw new TunTapException($"cannot bind UDP {local} for a vxlan port{(netns is null ? "" : $" in namespace '{netns}'")}: {e.Message}", hint, e);
-            }
-        }
-
-        var bound = netns is null ? Bind() : NetworkNamespace.Run(netns, Bind);
+        var bound = UdpPortSocket.Bind(local, netns, "a vxlan port", e => e.SocketErrorCode == SocketError.AddressAlreadyInUse
+            ? "another VXLAN endpoint (a Linux vxlan device?) uses that port; pick another with local=ADDR:PORT"
+            : "give an address of this host (or of the namespace) with local=ADDR:PORT");
         var name = $"vxlan:{string.Join('+', remotes)}{(netns is null ? "" : "@" + netns)},vni={vni}";
         return new VxlanPort(bound, remotes, vni, maxFrameSize, name);
     }
