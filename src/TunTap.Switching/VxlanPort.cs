@@ -368,7 +368,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
             return;
         }
 
-        var frame = header.Payload;
+        var frame = header.ReadOnlyPayload;
         if (frame.Length < EthernetFrame.UntaggedHeaderLength)
         {
             CountDropped(VxlanDropReason.Runt);
