@@ -131,11 +131,7 @@ public readonly ref struct IcmpV4Packet
 
 
     /// <summary>The checksum the message should carry (computed with the field taken as zero).</summary>
-    public ushort ComputeChecksum()
-    {
-        var sum = InternetChecksum.Add(0, _buffer[..Field.Checksum]);
-        return InternetChecksum.Finish(InternetChecksum.Add(sum, _buffer[(Field.Checksum + 2)..]));
-    }
+    public ushort ComputeChecksum() => InternetChecksum.ComputeWithoutField(0, _buffer, Field.Checksum);
 
     /// <summary>Computes the checksum and stores it.</summary>
     public void FillChecksum() => Checksum = ComputeChecksum();

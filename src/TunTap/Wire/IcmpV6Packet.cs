@@ -235,11 +235,7 @@ public readonly ref struct IcmpV6Packet
     }
 
     /// <summary>The checksum the message should carry, given the pseudo header sum (see <see cref="Ipv6Packet.PseudoHeaderSum"/>).</summary>
-    public ushort ComputeChecksum(ulong pseudoHeaderSum)
-    {
-        var sum = InternetChecksum.Add(pseudoHeaderSum, _buffer[..Field.Checksum]);
-        return InternetChecksum.Finish(InternetChecksum.Add(sum, _buffer[(Field.Checksum + 2)..]));
-    }
+    public ushort ComputeChecksum(ulong pseudoHeaderSum) => InternetChecksum.ComputeWithoutField(pseudoHeaderSum, _buffer, Field.Checksum);
 
     /// <summary>Computes the checksum and stores it.</summary>
     public void FillChecksum(ulong pseudoHeaderSum) => Checksum = ComputeChecksum(pseudoHeaderSum);

@@ -244,12 +244,7 @@ public readonly ref struct Ipv4Packet
 
 
     /// <summary>The header checksum the header should carry (computed with the field taken as zero).</summary>
-    public ushort ComputeHeaderChecksum()
-    {
-        var sum = InternetChecksum.Add(0, _buffer[..Field.HeaderChecksum]);
-        sum = InternetChecksum.Add(sum, _buffer[(Field.HeaderChecksum + 2)..HeaderLength]);
-        return InternetChecksum.Finish(sum);
-    }
+    public ushort ComputeHeaderChecksum() => InternetChecksum.ComputeWithoutField(0, _buffer[..HeaderLength], Field.HeaderChecksum);
 
     /// <summary>Computes the header checksum and stores it.</summary>
     public void FillHeaderChecksum() => HeaderChecksum = ComputeHeaderChecksum();

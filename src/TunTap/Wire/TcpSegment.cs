@@ -257,11 +257,7 @@ public readonly ref struct TcpSegment
     }
 
     /// <summary>The checksum the segment should carry (field taken as zero), given the pseudo header sum.</summary>
-    public ushort ComputeChecksum(ulong pseudoHeaderSum)
-    {
-        var sum = InternetChecksum.Add(pseudoHeaderSum, _buffer[..Field.Checksum]);
-        return InternetChecksum.Finish(InternetChecksum.Add(sum, _buffer[(Field.Checksum + 2)..]));
-    }
+    public ushort ComputeChecksum(ulong pseudoHeaderSum) => InternetChecksum.ComputeWithoutField(pseudoHeaderSum, _buffer, Field.Checksum);
 
     /// <summary>Computes the checksum and stores it.</summary>
     public void FillChecksum(ulong pseudoHeaderSum) => Checksum = ComputeChecksum(pseudoHeaderSum);

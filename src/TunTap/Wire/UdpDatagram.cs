@@ -139,8 +139,7 @@ public readonly ref struct UdpDatagram
     /// </summary>
     public ushort ComputeChecksum(ulong pseudoHeaderSum)
     {
-        var sum = InternetChecksum.Add(pseudoHeaderSum, _buffer[..Field.Checksum]);
-        var checksum = InternetChecksum.Finish(InternetChecksum.Add(sum, _buffer[HeaderLength..]));
+        var checksum = InternetChecksum.ComputeWithoutField(pseudoHeaderSum, _buffer, Field.Checksum);
         return checksum == 0 ? (ushort)0xFFFF : checksum;
     }
 
