@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
+using TunTap.Services;
 using TunTap.Wire;
 
 namespace TunTap.Switching;
@@ -26,7 +27,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
     private readonly SocketAddress _from;
     private readonly DatagramReceiver _receiver;
     private readonly byte[] _sendBuffer;
-    private readonly long[] _dropped = new long[Enum.GetValues<VxlanDropReason>().Length];
+    private readonly DropCounters<VxlanDropReason> _dropped = new();
     private long _receivedDatagrams;
     private long _sentDatagrams;
     private int _disposed;
@@ -114,19 +115,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
     public long SentDatagrams => Interlocked.Read(ref _sentDatagrams);
 
     /// <summary>Datagrams and frames dropped for any reason.</summary>
-    public long Dropped
-    {
-        get
-        {
-            long total = 0;
-            for (var i = 0; i < _dropped.Length; i++)
-            {
-                total += Interlocked.Read(ref _dropped[i]);
-            }
-
-            return total;
-        }
-    }
+    public long Dropped => _dropped.Total;
 
     /// <summary>Binds a UDP socket (in <paramref name="netns"/> if given) and returns a port sending to <paramref name="remote"/>.</summary>
     /// <param name="remote">The remote VTEP (its port is usually <see cref="VxlanHeader.DefaultPort"/>).</param>
@@ -184,8 +173,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
     }
 
     /// <summary>Datagrams or frames dropped for <paramref name="reason"/>.</summary>
-    public long GetDropped(VxlanDropReason reason) =>
-        (uint)reason < (uint)_dropped.Length ? Interlocked.Read(ref _dropped[(int)reason]) : 0;
+    public long GetDropped(VxlanDropReason reason) => _dropped.Get(reason);
 
     /// <inheritdoc/>
     public ValueTask<int> ReceiveBatchAsync(PacketBatch batch, CancellationToken cancellationToken) =>
@@ -379,5 +367,5 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
         batch.TryAdd(frame[..Math.Min(frame.Length, batch.MaxPacketSize)]);
     }
 
-    private void CountDropped(VxlanDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+    private void CountDropped(VxlanDropReason reason) => _dropped.Count(reason);
 }
