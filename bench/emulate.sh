@@ -12,6 +12,7 @@
 # Everything runs in namespaces tt-bench-emu-*-XXXXXX, removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 seconds=5 pings=200 rates="10 100 1000"
 while [ $# -gt 0 ]; do
@@ -25,52 +26,32 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "error: needs root (namespaces, TUN devices): sudo $0" >&2; exit 1; }
 
-need=()
-command -v iperf3 >/dev/null || need+=(iperf3)
-command -v jq >/dev/null || need+=(jq)
-command -v ping >/dev/null || need+=(iputils-ping)
-command -v python3 >/dev/null || need+=(python3)
-if [ "${#need[@]}" -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_require iperf3 jq ping=iputils-ping python3
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build src/TunTap.Cli -c Release -nologo -v quiet >/dev/null
 tuntap=(dotnet "$PWD/src/TunTap.Cli/bin/Release/net10.0/tuntap.dll")
 
-suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+suffix=$(bench_suffix)
 A=tt-bench-emu-a-$suffix B=tt-bench-emu-b-$suffix
 work=$(mktemp -d /tmp/tt-bench-emu-XXXXXX)
 emu_pid=""
 
 stop_emulator() {
   if [ -n "$emu_pid" ]; then
-    # SIGTERM: a background job of a script ignores SIGINT.
-    kill -TERM "$emu_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$emu_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$emu_pid" 2>/dev/null || true
+    bench_stop "$emu_pid"
     wait "$emu_pid" 2>/dev/null || true
     emu_pid=""
   fi
 }
 cleanup() {
   stop_emulator
-  for ns in "$A" "$B"; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  bench_remove_namespaces "$A" "$B"
   if [ -n "${KEEP_WORK:-}" ]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT INT TERM
 
-for ns in "$A" "$B"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  # Only what the benchmark sends crosses the link.
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+bench_add_namespaces "$A" "$B"
 
 # start_emulator LOGNAME OPTIONS...
 start_emulator() {
@@ -191,9 +172,7 @@ stop_emulator
 log_line=$(grep '^log: ' "$work/plain-log.log" || echo "log: ? (? events, ? dropped)")
 row "TCP, no impairment: --log vs without" "-" "$(printf '%.0f / %.0f Mbit/s' "$logged" "$through")" \
   "$(awk -v l="$logged" -v t="$through" 'BEGIN { printf "ratio %.3f", l / t }'); $(echo "$log_line" | grep -o '[0-9?]* events, [0-9?]* dropped')"
-ip link add tt-bv0 netns "$A" type veth peer name tt-bv1 netns "$B"
-ip -n "$A" addr add 10.201.0.1/24 dev tt-bv0; ip -n "$B" addr add 10.201.0.2/24 dev tt-bv1
-ip -n "$A" link set tt-bv0 up; ip -n "$B" link set tt-bv1 up
+bench_veth "$A" tt-bv0 10.201.0.1/24 "$B" tt-bv1 10.201.0.2/24
 bare=$(iperf_mbit "$B" "$A" 10.201.0.2)
 row "TCP, no impairment: emulate vs veth" "-" "$(printf '%.0f / %.0f Mbit/s' "$through" "$bare")" "$(awk -v t="$through" -v b="$bare" 'BEGIN { printf "ratio %.3f", t / b }')"
 

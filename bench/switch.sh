@@ -12,6 +12,7 @@
 # 4 x runs x (seconds + 2) s plus the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 runs=3 seconds=5 udp_rate=2G
 while [ $# -gt 0 ]; do
@@ -25,20 +26,13 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "error: needs root (namespaces, TAP devices): sudo $0" >&2; exit 1; }
 
-need=()
-command -v iperf3 >/dev/null || need+=(iperf3)
-command -v jq >/dev/null || need+=(jq)
-if [ "${#need[@]}" -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_require iperf3 jq
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build src/TunTap.Cli -c Release -nologo -v quiet >/dev/null
 tuntap=(dotnet "$PWD/src/TunTap.Cli/bin/Release/net10.0/tuntap.dll")
 
-suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+suffix=$(bench_suffix)
 SA=tt-bsw-sa-$suffix SB=tt-bsw-sb-$suffix       # on tuntap switch
 LA=tt-bsw-la-$suffix LB=tt-bsw-lb-$suffix LBR=tt-bsw-br-$suffix # on a Linux bridge
 namespaces=("$SA" "$SB" "$LA" "$LB" "$LBR")
@@ -46,24 +40,13 @@ work=$(mktemp -d /tmp/tt-bsw-XXXXXX)
 switch_pid=
 
 cleanup() {
-  if [ -n "$switch_pid" ]; then
-    kill -TERM "$switch_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$switch_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$switch_pid" 2>/dev/null || true
-  fi
-  for ns in "${namespaces[@]}"; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  if [ -n "$switch_pid" ]; then bench_stop "$switch_pid"; fi
+  bench_remove_namespaces "${namespaces[@]}"
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-for ns in "${namespaces[@]}"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+bench_add_namespaces "${namespaces[@]}"
 
 # The Linux bridge: LA -veth- [br0 in LBR] -veth- LB.
 ip -n "$LBR" link add br0 type bridge
@@ -89,15 +72,7 @@ grep -q "running with 2 ports" "$work/switch.log" || { echo "error: the switch d
 ip -n "$SA" addr add 10.67.0.1/24 dev tt-swa
 ip -n "$SB" addr add 10.67.0.2/24 dev tt-swb
 
-wait_ping() {
-  local ns=$1 target=$2
-  for _ in $(seq 100); do
-    ip netns exec "$ns" ping -c1 -W1 "$target" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "error: $target does not answer from $ns" >&2
-  return 1
-}
+wait_ping() { bench_wait_ping "$1" "$2" || { echo "error: $2 does not answer from $1" >&2; return 1; }; }
 wait_ping "$SA" 10.67.0.2
 wait_ping "$LA" 10.68.0.2
 
@@ -119,8 +94,6 @@ tcp_gbps() { iperf "$@" | jq -r '.end.sum_received.bits_per_second // 0 | . / 1e
 udp_fps() {
   iperf "$@" -u -l 18 -b "$udp_rate" | jq -r '(.end.sum // {}) as $s | (($s.packets // 0) - ($s.lost_packets // 0)) / ($s.seconds // 1) | round'
 }
-
-median() { tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }
 
 measure() {
   local what=$1 results=()

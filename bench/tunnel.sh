@@ -13,6 +13,7 @@
 # Everything runs in two namespaces tt-bench-*-XXXX connected by a veth; they are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 runs=3 seconds=5 modes="tun tap" transports="tcp udp" tools="tuntap vtun"
 while [ $# -gt 0 ]; do
@@ -28,58 +29,34 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "error: needs root (namespaces, TUN/TAP devices): sudo $0" >&2; exit 1; }
 
-need=()
-command -v iperf3 >/dev/null || need+=(iperf3)
-command -v vtund >/dev/null || need+=(vtun)
-command -v jq >/dev/null || need+=(jq)
-if [ "${#need[@]}" -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_require iperf3 vtund=vtun jq
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if [[ " $tools " == *" tuntap "* ]]; then dotnet build src/TunTap.Cli -c Release -nologo -v quiet >/dev/null; fi
 tuntap=(dotnet "$PWD/src/TunTap.Cli/bin/Release/net10.0/tuntap.dll")
 
-suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+suffix=$(bench_suffix)
 S=tt-bench-s-$suffix C=tt-bench-c-$suffix
 work=$(mktemp -d /tmp/tt-bench-XXXXXX)
 pids=()
 
 stop_all() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
+  bench_stop "${pids[@]}"
   pids=()
   # vtund forks its session process; ip netns pids finds whatever is left in the namespaces.
-  for ns in "$S" "$C"; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-  done
+  bench_kill_netns "$S" "$C"
 }
 cleanup() {
   stop_all
-  ip netns del "$S" 2>/dev/null || true
-  ip netns del "$C" 2>/dev/null || true
+  bench_remove_namespaces "$S" "$C"
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-ip netns add "$S"
-ip netns add "$C"
-ip link add tt-u0 netns "$S" type veth peer name tt-u1 netns "$C"
-ip -n "$S" addr add 192.168.77.1/24 dev tt-u0
-ip -n "$C" addr add 192.168.77.2/24 dev tt-u1
-for ns in "$S" "$C"; do
-  ip -n "$ns" link set lo up
-  # No IPv6 autoconfiguration chatter: vtund exits when the peer's first packet (a router
-  # solicitation) reaches its device before its 'up' script ran (write gives EIO).
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n "$S" link set tt-u0 up
-ip -n "$C" link set tt-u1 up
+# IPv6 off: vtund exits when the peer's first packet (a router solicitation) reaches its device
+# before its 'up' script ran (write gives EIO).
+bench_add_namespaces "$S" "$C"
+bench_veth "$S" tt-u0 192.168.77.1/24 "$C" tt-u1 192.168.77.2/24
 
 cores=$(nproc)
 # Busy and total jiffies of all CPUs so far.
@@ -105,15 +82,7 @@ iperf() {
 # The median of the busy-core samples taken since the last call (and forget them).
 take_cores() { median <"$work/cores" | tr -d '\n'; : >"$work/cores"; }
 
-wait_ping() {
-  for _ in $(seq 100); do
-    ip netns exec "$C" ping -c1 -W1 10.66.0.1 >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }
+wait_ping() { bench_wait_ping "$C" 10.66.0.1; }
 
 start_tuntap() {
   local mode=$1 transport=$2

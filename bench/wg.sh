@@ -13,6 +13,7 @@
 # Everything runs in two namespaces tt-wgb-*-XXXXXX joined by a veth; they are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 runs=3 seconds=5 omit=1 tools="tuntap wggo head veth micro"
 while [ $# -gt 0 ]; do
@@ -28,16 +29,7 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "error: needs root (namespaces, TUN devices): sudo $0" >&2; exit 1; }
 has() { [[ " $tools " == *" $1 "* ]]; }
 
-need=()
-command -v iperf3 >/dev/null || need+=(iperf3)
-command -v wg >/dev/null || need+=(wireguard-tools)
-command -v wireguard-go >/dev/null || need+=(wireguard-go)
-command -v jq >/dev/null || need+=(jq)
-if [ "${#need[@]}" -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_require iperf3 wg=wireguard-tools wireguard-go jq
 
 head_bin=$(realpath -m ../shared/anchors/wireguard-go-head)
 if has head && [ ! -x "$head_bin" ]; then
@@ -50,7 +42,7 @@ if has tuntap; then dotnet build src/TunTap.Cli -c Release -nologo -v quiet >/de
 if has micro; then dotnet build bench/TunTap.Benchmarks -c Release -nologo -v quiet >/dev/null; fi
 tuntap=(dotnet "$PWD/src/TunTap.Cli/bin/Release/net10.0/tuntap.dll")
 
-suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+suffix=$(bench_suffix)
 S=tt-wgb-s-$suffix C=tt-wgb-c-$suffix
 # Interface names are global through their UAPI sockets (/var/run/wireguard/NAME.sock): unique ones.
 wgS=tw$suffix-s wgC=tw$suffix-c
@@ -58,38 +50,22 @@ work=$(mktemp -d /tmp/tt-wgb-XXXXXX)
 pids=()
 
 stop_all() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
+  bench_stop "${pids[@]}"
   pids=()
-  for ns in "$S" "$C"; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-  done
+  bench_kill_netns "$S" "$C"
   ip -n "$S" link del "$wgS" 2>/dev/null || true
   ip -n "$C" link del "$wgC" 2>/dev/null || true
   rm -f "/var/run/wireguard/$wgS.sock" "/var/run/wireguard/$wgC.sock"
 }
 cleanup() {
   stop_all
-  ip netns del "$S" 2>/dev/null || true
-  ip netns del "$C" 2>/dev/null || true
+  bench_remove_namespaces "$S" "$C"
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-ip netns add "$S"
-ip netns add "$C"
-ip link add tt-u0 netns "$S" type veth peer name tt-u1 netns "$C"
-ip -n "$S" addr add 192.168.77.1/24 dev tt-u0
-ip -n "$C" addr add 192.168.77.2/24 dev tt-u1
-for ns in "$S" "$C"; do
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n "$S" link set tt-u0 up
-ip -n "$C" link set tt-u1 up
+bench_add_namespaces "$S" "$C"
+bench_veth "$S" tt-u0 192.168.77.1/24 "$C" tt-u1 192.168.77.2/24
 (umask 077; wg genkey >"$work/s.key"; wg genkey >"$work/c.key")
 
 # iperf3 from C to SERVER_ADDR with STREAMS parallel streams; prints Gbit/s received.
@@ -104,8 +80,6 @@ iperf() {
   wait "$srv" 2>/dev/null || true
   echo "${gbps:-0}"
 }
-
-median() { tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }
 
 # Starts one WireGuard implementation on both ends (in the foreground, as background jobs),
 # configures both with wg, and waits until a ping crosses. Returns non-zero if it never does.

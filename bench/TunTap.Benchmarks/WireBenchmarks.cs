@@ -53,8 +53,8 @@ public class WireBenchmarks
     public int Ethernet_Ipv4_Udp_parse_and_verify()
     {
         ReadOnlySpan<byte> bytes = _udpFrame;
-        if (!EthernetFrame.TryCreate(bytes, out var frame) || !Ipv4Packet.TryCreate(frame.Payload, out var ip) || !ip.VerifyHeaderChecksum() ||
-            !UdpDatagram.TryCreate(ip.Payload, out var udp) || !udp.VerifyChecksum(udp.PseudoHeaderSum(ip.Source, ip.Destination)))
+        if (!EthernetFrame.TryCreate(bytes, out var frame) || !Ipv4Packet.TryCreate(frame.ReadOnlyPayload, out var ip) || !ip.VerifyHeaderChecksum() ||
+            !UdpDatagram.TryCreate(ip.ReadOnlyPayload, out var udp) || !udp.VerifyChecksum(udp.PseudoHeaderSum(ip.Source, ip.Destination)))
         {
             throw new InvalidOperationException("benchmark packet did not verify");
         }
@@ -67,7 +67,7 @@ public class WireBenchmarks
     {
         ReadOnlySpan<byte> bytes = _tcpPacket;
         if (!Ipv6Packet.TryCreate(bytes, out var ip) || !ip.TryGetUpperLayer(out var protocol, out var offset) ||
-            !TcpSegment.TryCreate(ip.Buffer[offset..], out var tcp) || !tcp.VerifyChecksum(ip.PseudoHeaderSum(protocol, tcp.Buffer.Length)) ||
+            !TcpSegment.TryCreate(ip.ReadOnlyBuffer[offset..], out var tcp) || !tcp.VerifyChecksum(ip.PseudoHeaderSum(protocol, tcp.ReadOnlyBuffer.Length)) ||
             !tcp.TryGetMaximumSegmentSize(out var mss))
         {
             throw new InvalidOperationException("benchmark packet did not verify");

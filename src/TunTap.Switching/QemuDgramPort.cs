@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
-using TunTap.Netlink;
 using TunTap.Wire;
 
 namespace TunTap.Switching;
@@ -18,8 +17,8 @@ public sealed class QemuDgramPort : ISwitchPort, IPortCounterSource
 {
     private readonly Socket _socket;
     private readonly string? _unixPath;
-    private readonly byte[] _receiveBuffer = new byte[65536];
     private readonly SocketAddress _from;
+    private readonly DatagramReceiver _receiver;
     private readonly bool _fixedRemote;
     private volatile SocketAddress? _peer;
     private long _generation;
@@ -41,6 +40,7 @@ public sealed class QemuDgramPort : ISwitchPort, IPortCounterSource
         _socket = socket;
         _unixPath = unixPath;
         _from = new SocketAddress(socket.AddressFamily, SocketAddress.GetMaximumAddressSize(socket.AddressFamily));
+        _receiver = new DatagramReceiver(socket, _from, Accept);
         Remote = remote;
         _fixedRemote = remote is not null;
         _peer = remote?.Serialize();
@@ -85,22 +85,7 @@ public sealed class QemuDgramPort : ISwitchPort, IPortCounterSource
             throw new TunTapException($"qemu dgram local address {local} and remote {remote} are of different families", "use IPv4 or IPv6 for both");
         }
 
-        Socket Bind()
-        {
-            var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                socket.Bind(local);
-                return socket;
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                throw new TunTapException($"cannot bind UDP {local} for a qemu dgram port{(netns is null ? "" : $" in namespace '{netns}'")}: {e.Message}", "pick a free port, or an address of this host", e);
-            }
-        }
-
-        var bound = netns is null ? Bind() : NetworkNamespace.Run(netns, Bind);
+        var bound = UdpPortSocket.Bind(local, netns, "a qemu dgram port", _ => "pick a free port, or an address of this host");
         var name = $"qemu:dgram:{local}{(netns is null ? "" : "@" + netns)}{(remote is null ? "" : $",remote={remote}")}";
         return new QemuDgramPort(bound, remote, name);
     }
@@ -138,45 +123,8 @@ public sealed class QemuDgramPort : ISwitchPort, IPortCounterSource
     }
 
     /// <inheritdoc/>
-    public async ValueTask<int> ReceiveBatchAsync(PacketBatch batch, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        batch.Clear();
-        while (true)
-        {
-            int received;
-            try
-            {
-                received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException e) when (IsTransient(e))
-            {
-                continue;
-            }
-
-            Accept(batch, received);
-
-            // Take whatever else is already queued, without waiting.
-            while (batch.Count < batch.Capacity && _socket.Available > 0)
-            {
-                try
-                {
-                    received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _from);
-                }
-                catch (SocketException e) when (IsTransient(e))
-                {
-                    continue;
-                }
-
-                Accept(batch, received);
-            }
-
-            if (batch.Count > 0)
-            {
-                return batch.Count;
-            }
-        }
-    }
+    public ValueTask<int> ReceiveBatchAsync(PacketBatch batch, CancellationToken cancellationToken) =>
+        _receiver.ReceiveBatchAsync(batch, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<int> SendBatchAsync(PacketBatch batch, CancellationToken cancellationToken)
@@ -239,14 +187,11 @@ public sealed class QemuDgramPort : ISwitchPort, IPortCounterSource
         return ValueTask.CompletedTask;
     }
 
-    private static bool IsTransient(SocketException e) =>
-        e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
-
     /// <summary>Counts one datagram and copies it into the batch as a frame (cut to the batch's slot, so an oversized frame reaches the switch as one); learns the sender when there is no fixed remote.</summary>
-    private void Accept(PacketBatch batch, int length)
+    private void Accept(PacketBatch batch, ReadOnlySpan<byte> datagram)
     {
         Interlocked.Increment(ref _receivedDatagrams);
-        if (length < EthernetFrame.UntaggedHeaderLength)
+        if (datagram.Length < EthernetFrame.UntaggedHeaderLength)
         {
             Interlocked.Increment(ref _runts);
             return;
@@ -261,6 +206,6 @@ public sealed class QemuDgramPort : ISwitchPort, IPortCounterSource
             Interlocked.Increment(ref _generation);
         }
 
-        batch.TryAdd(_receiveBuffer.AsSpan(0, Math.Min(length, batch.MaxPacketSize)));
+        batch.TryAdd(datagram[..Math.Min(datagram.Length, batch.MaxPacketSize)]);
     }
 }

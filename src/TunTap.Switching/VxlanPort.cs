@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
-using TunTap.Netlink;
+using TunTap.Services;
 using TunTap.Wire;
 
 namespace TunTap.Switching;
@@ -25,9 +25,9 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
     private readonly Dictionary<ulong, int> _remoteOf;
     private readonly Lock _remoteGate = new();
     private readonly SocketAddress _from;
-    private readonly byte[] _receiveBuffer = new byte[65536];
+    private readonly DatagramReceiver _receiver;
     private readonly byte[] _sendBuffer;
-    private readonly long[] _dropped = new long[Enum.GetValues<VxlanDropReason>().Length];
+    private readonly DropCounters<VxlanDropReason> _dropped = new();
     private long _receivedDatagrams;
     private long _sentDatagrams;
     private int _disposed;
@@ -78,6 +78,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
         MacCapacity = macCapacity;
         _remoteOf = new Dictionary<ulong, int>(Remotes.Count > 1 ? macCapacity : 0);
         _from = new SocketAddress(socket.AddressFamily);
+        _receiver = new DatagramReceiver(socket, _from, Accept, () => CountDropped(VxlanDropReason.ReceiveError));
         _sendBuffer = new byte[VxlanHeader.HeaderLength + maxFrameSize + LearningSwitch.MaxEgressGrowth];
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         Name = name ?? $"vxlan:{string.Join('+', Remotes)},vni={vni}";
@@ -114,19 +115,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
     public long SentDatagrams => Interlocked.Read(ref _sentDatagrams);
 
     /// <summary>Datagrams and frames dropped for any reason.</summary>
-    public long Dropped
-    {
-        get
-        {
-            long total = 0;
-            for (var i = 0; i < _dropped.Length; i++)
-            {
-                total += Interlocked.Read(ref _dropped[i]);
-            }
-
-            return total;
-        }
-    }
+    public long Dropped => _dropped.Total;
 
     /// <summary>Binds a UDP socket (in <paramref name="netns"/> if given) and returns a port sending to <paramref name="remote"/>.</summary>
     /// <param name="remote">The remote VTEP (its port is usually <see cref="VxlanHeader.DefaultPort"/>).</param>
@@ -176,75 +165,19 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
             throw new TunTapException($"vxlan local address {local} and remote {remote} are of different families", "use IPv4 or IPv6 for both");
         }
 
-        Socket Bind()
-        {
-            var socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                socket.Bind(local);
-                return socket;
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse
-                    ? "another VXLAN endpoint (a Linux vxlan device?) uses that port; pick another with local=ADDR:PORT"
-                    : "give an address of this host (or of the namespace) with local=ADDR:PORT";
-                throw new TunTapException($"cannot bind UDP {local} for a vxlan port{(netns is null ? "" : $" in namespace '{netns}'")}: {e.Message}", hint, e);
-            }
-        }
-
-        var bound = netns is null ? Bind() : NetworkNamespace.Run(netns, Bind);
+        var bound = UdpPortSocket.Bind(local, netns, "a vxlan port", e => e.SocketErrorCode == SocketError.AddressAlreadyInUse
+            ? "another VXLAN endpoint (a Linux vxlan device?) uses that port; pick another with local=ADDR:PORT"
+            : "give an address of this host (or of the namespace) with local=ADDR:PORT");
         var name = $"vxlan:{string.Join('+', remotes)}{(netns is null ? "" : "@" + netns)},vni={vni}";
         return new VxlanPort(bound, remotes, vni, maxFrameSize, name);
     }
 
     /// <summary>Datagrams or frames dropped for <paramref name="reason"/>.</summary>
-    public long GetDropped(VxlanDropReason reason) =>
-        (uint)reason < (uint)_dropped.Length ? Interlocked.Read(ref _dropped[(int)reason]) : 0;
+    public long GetDropped(VxlanDropReason reason) => _dropped.Get(reason);
 
     /// <inheritdoc/>
-    public async ValueTask<int> ReceiveBatchAsync(PacketBatch batch, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        batch.Clear();
-        while (true)
-        {
-            int received;
-            try
-            {
-                received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException e) when (IsTransient(e))
-            {
-                CountDropped(VxlanDropReason.ReceiveError);
-                continue;
-            }
-
-            Accept(batch, received);
-
-            // Take whatever else is already queued, without waiting.
-            while (batch.Count < batch.Capacity && _socket.Available > 0)
-            {
-                try
-                {
-                    received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _from);
-                }
-                catch (SocketException e) when (IsTransient(e))
-                {
-                    CountDropped(VxlanDropReason.ReceiveError);
-                    continue;
-                }
-
-                Accept(batch, received);
-            }
-
-            if (batch.Count > 0)
-            {
-                return batch.Count;
-            }
-        }
-    }
+    public ValueTask<int> ReceiveBatchAsync(PacketBatch batch, CancellationToken cancellationToken) =>
+        _receiver.ReceiveBatchAsync(batch, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<int> SendBatchAsync(PacketBatch batch, CancellationToken cancellationToken)
@@ -407,17 +340,13 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
         }
     }
 
-    private static bool IsTransient(SocketException e) =>
-        e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
-
     /// <summary>Validates one datagram and copies its frame into the batch (cut to the batch's slot, so an oversized frame reaches the switch as one and is counted there).</summary>
-    private void Accept(PacketBatch batch, int length)
+    private void Accept(PacketBatch batch, ReadOnlySpan<byte> datagram)
     {
         Interlocked.Increment(ref _receivedDatagrams);
-        var datagram = _receiveBuffer.AsSpan(0, length);
         if (!VxlanHeader.TryCreate(datagram, out var header))
         {
-            CountDropped(length < VxlanHeader.HeaderLength ? VxlanDropReason.Truncated : VxlanDropReason.NoVniFlag);
+            CountDropped(datagram.Length < VxlanHeader.HeaderLength ? VxlanDropReason.Truncated : VxlanDropReason.NoVniFlag);
             return;
         }
 
@@ -427,7 +356,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
             return;
         }
 
-        var frame = header.Payload;
+        var frame = header.ReadOnlyPayload;
         if (frame.Length < EthernetFrame.UntaggedHeaderLength)
         {
             CountDropped(VxlanDropReason.Runt);
@@ -438,5 +367,5 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
         batch.TryAdd(frame[..Math.Min(frame.Length, batch.MaxPacketSize)]);
     }
 
-    private void CountDropped(VxlanDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+    private void CountDropped(VxlanDropReason reason) => _dropped.Count(reason);
 }

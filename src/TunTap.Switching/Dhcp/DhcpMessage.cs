@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using TunTap.Wire;
 
 namespace TunTap.Switching.Dhcp;
@@ -11,7 +10,11 @@ namespace TunTap.Switching.Dhcp;
 /// <see cref="TryGetOption"/>, which never reads past the buffer whatever the bytes say.
 /// Addresses are <see cref="uint"/> values read big-endian (10.0.0.1 is 0x0A000001).
 /// </summary>
-/// <remarks>Views made from a <see cref="ReadOnlySpan{T}"/> must only be read.</remarks>
+/// <remarks>
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
+/// </remarks>
 public readonly ref struct DhcpMessage
 {
     /// <summary>Byte offsets of the fields.</summary>
@@ -94,12 +97,29 @@ public readonly ref struct DhcpMessage
     private const int BootFileLength = 128;
     private const int ClientHardwareAddressLength = 16;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private DhcpMessage(Span<byte> buffer) => _buffer = buffer;
+    private DhcpMessage(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private DhcpMessage(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this DhcpMessage view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The message, options included.</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The message, options included, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>Op code (<see cref="BootRequest"/> or <see cref="BootReply"/>).</summary>
     public byte Op => _buffer[Field.Op];
@@ -141,10 +161,16 @@ public readonly ref struct DhcpMessage
     public MacAddress ClientMac => MacAddress.Read(_buffer[Field.ClientHardwareAddress..]);
 
     /// <summary>The 16-byte chaddr field.</summary>
-    public Span<byte> ClientHardwareAddress => _buffer.Slice(Field.ClientHardwareAddress, ClientHardwareAddressLength);
+    public Span<byte> ClientHardwareAddress => Writable.Slice(Field.ClientHardwareAddress, ClientHardwareAddressLength);
+
+    /// <summary>The 16-byte chaddr field, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyClientHardwareAddress => _buffer.Slice(Field.ClientHardwareAddress, ClientHardwareAddressLength);
 
     /// <summary>The options area after the magic cookie.</summary>
-    public Span<byte> Options => _buffer[Field.Options..];
+    public Span<byte> Options => Writable[Field.Options..];
+
+    /// <summary>The options area after the magic cookie, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyOptions => _buffer[Field.Options..];
 
     /// <summary>The message type (option 53), or <see cref="DhcpMessageType.None"/> when absent or not one byte.</summary>
     public DhcpMessageType MessageType =>
@@ -169,6 +195,14 @@ public readonly ref struct DhcpMessage
     /// <summary>Creates a view when <paramref name="buffer"/> holds a DHCP message (see <see cref="Validate"/>).</summary>
     public static bool TryCreate(Span<byte> buffer, out DhcpMessage message)
     {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out message);
+        message = valid ? new DhcpMessage(buffer[..message._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out DhcpMessage message)
+    {
         if (Validate(buffer) != WireError.None)
         {
             message = default;
@@ -179,9 +213,6 @@ public readonly ref struct DhcpMessage
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out DhcpMessage message) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out message);
 
     /// <summary>
     /// Finds option <paramref name="code"/> (the first occurrence) in the options area, then in the
@@ -189,12 +220,12 @@ public readonly ref struct DhcpMessage
     /// </summary>
     public bool TryGetOption(byte code, out ReadOnlySpan<byte> value)
     {
-        if (FindOption(Options, code, out value))
+        if (FindOption(ReadOnlyOptions, code, out value))
         {
             return true;
         }
 
-        if (code != DhcpOptionCode.OptionOverload && FindOption(Options, DhcpOptionCode.OptionOverload, out var overload) && overload.Length == 1)
+        if (code != DhcpOptionCode.OptionOverload && FindOption(ReadOnlyOptions, DhcpOptionCode.OptionOverload, out var overload) && overload.Length == 1)
         {
             if ((overload[0] & 1) != 0 && FindOption(_buffer.Slice(Field.BootFile, BootFileLength), code, out value))
             {

@@ -99,9 +99,9 @@ public sealed class DhcpServer
     public int Process(ReadOnlySpan<byte> frame, Span<byte> reply)
     {
         if (!EthernetFrame.TryCreate(frame, out var ethernet) || ethernet.HasVlanTag || ethernet.EtherType != EtherType.Ipv4
-            || !Ipv4Packet.TryCreate((ReadOnlySpan<byte>)ethernet.Payload, out var ip) || ip.Protocol != IpProtocol.Udp
-            || ip.Payload.Length < UdpDatagram.HeaderLength
-            || BinaryPrimitives.ReadUInt16BigEndian(ip.Payload[UdpDatagram.Field.DestinationPort..]) != DhcpMessage.ServerPort
+            || !Ipv4Packet.TryCreate(ethernet.ReadOnlyPayload, out var ip) || ip.Protocol != IpProtocol.Udp
+            || ip.ReadOnlyPayload.Length < UdpDatagram.HeaderLength
+            || BinaryPrimitives.ReadUInt16BigEndian(ip.ReadOnlyPayload[UdpDatagram.Field.DestinationPort..]) != DhcpMessage.ServerPort
             || (ip.Destination != BroadcastAddress && ip.Destination != _server && ip.Destination != _subnetBroadcast))
         {
             return 0;
@@ -146,13 +146,13 @@ public sealed class DhcpServer
 
     private int Handle(EthernetFrame ethernet, Ipv4Packet ip, Span<byte> reply)
     {
-        if (ip.IsFragment || !ip.VerifyHeaderChecksum() || !UdpDatagram.TryCreate(ip.Payload, out var udp)
+        if (ip.IsFragment || !ip.VerifyHeaderChecksum() || !UdpDatagram.TryCreate(ip.ReadOnlyPayload, out var udp)
             || (udp.Checksum != 0 && !udp.VerifyChecksum(udp.PseudoHeaderSum(ip.Source, ip.Destination))))
         {
             return Drop(DhcpDropReason.BadIpOrUdp);
         }
 
-        if (!DhcpMessage.TryCreate((ReadOnlySpan<byte>)udp.Payload, out var message))
+        if (!DhcpMessage.TryCreate(udp.ReadOnlyPayload, out var message))
         {
             return Drop(DhcpDropReason.Malformed);
         }
@@ -313,7 +313,7 @@ public sealed class DhcpServer
         }
 
         var body = reply[HeadersLength..];
-        var dhcp = DhcpMessage.WriteHeader(body, DhcpMessage.BootReply, message.TransactionId, message.Flags, clientAddress, yourAddress, 0, 0, message.ClientHardwareAddress);
+        var dhcp = DhcpMessage.WriteHeader(body, DhcpMessage.BootReply, message.TransactionId, message.Flags, clientAddress, yourAddress, 0, 0, message.ReadOnlyClientHardwareAddress);
         var options = new DhcpOptionWriter(dhcp.Options);
         options.WriteByte(DhcpOptionCode.MessageType, (byte)type);
         options.WriteUInt32(DhcpOptionCode.ServerIdentifier, _server);

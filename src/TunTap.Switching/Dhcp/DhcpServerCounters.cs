@@ -1,9 +1,11 @@
+using TunTap.Services;
+
 namespace TunTap.Switching.Dhcp;
 
 /// <summary>What a <see cref="DhcpServer"/> did; read from any thread while it runs.</summary>
 public sealed class DhcpServerCounters
 {
-    private readonly long[] _dropped = new long[Enum.GetValues<DhcpDropReason>().Length];
+    private readonly DropCounters<DhcpDropReason> _dropped = new();
     private long _received;
     private long _offers;
     private long _acks;
@@ -38,22 +40,10 @@ public sealed class DhcpServerCounters
     public long SaveFailures => Interlocked.Read(ref _saveFailures);
 
     /// <summary>Datagrams dropped, all reasons.</summary>
-    public long Dropped
-    {
-        get
-        {
-            long total = 0;
-            for (var i = 0; i < _dropped.Length; i++)
-            {
-                total += Interlocked.Read(ref _dropped[i]);
-            }
-
-            return total;
-        }
-    }
+    public long Dropped => _dropped.Total;
 
     /// <summary>Datagrams dropped for <paramref name="reason"/>.</summary>
-    public long GetDropped(DhcpDropReason reason) => Interlocked.Read(ref _dropped[(int)reason]);
+    public long GetDropped(DhcpDropReason reason) => _dropped.Get(reason);
 
     internal void CountReceived() => Interlocked.Increment(ref _received);
 
@@ -71,5 +61,5 @@ public sealed class DhcpServerCounters
 
     internal void CountSaveFailure() => Interlocked.Increment(ref _saveFailures);
 
-    internal void CountDropped(DhcpDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+    internal void CountDropped(DhcpDropReason reason) => _dropped.Count(reason);
 }

@@ -33,40 +33,31 @@ public static class NoiseHandshake
         }
 
         var message = HandshakeInitiationMessage.Create(buffer);
-        Span<byte> hash = stackalloc byte[32];
-        Span<byte> chainingKey = stackalloc byte[32];
-        Span<byte> key = stackalloc byte[32];
-        Span<byte> secret = stackalloc byte[32];
+        var state = new NoiseSymmetricState(stackalloc byte[NoiseSymmetricState.Size]);
         Span<byte> ephemeralPrivate = stackalloc byte[32];
         try
         {
-            NoiseConstants.InitialChainingKey.CopyTo(chainingKey);
-            NoiseConstants.InitialHash.CopyTo(hash);
-            MixHash(hash, handshake.RemoteStaticBytes);
+            state.Initialize(handshake.RemoteStaticBytes);
 
             Curve25519.GeneratePrivateKey(ephemeralPrivate, random);
             Curve25519.DerivePublicKey(ephemeralPrivate, message.Ephemeral);
-            MixKey(chainingKey, message.Ephemeral);
-            MixHash(hash, message.Ephemeral);
+            state.MixChainingKey(message.Ephemeral);
+            state.MixHash(message.Ephemeral);
 
-            if (!Curve25519.TryAgree(ephemeralPrivate, handshake.RemoteStaticBytes, secret))
+            if (!state.TryMixKeyWithDh(ephemeralPrivate, handshake.RemoteStaticBytes))
             {
                 return HandshakeError.InvalidKey;
             }
 
-            Kdf.Derive(chainingKey, secret, chainingKey, key);
-            ChaChaPoly.Seal(key, 0, handshake.Local.PublicKeyBytes, hash, message.EncryptedStatic);
-            MixHash(hash, message.EncryptedStatic);
+            state.EncryptAndHash(handshake.Local.PublicKeyBytes, message.EncryptedStatic);
 
-            Kdf.Derive(chainingKey, handshake.StaticStaticSecret, chainingKey, key);
+            state.MixKey(handshake.StaticStaticSecret);
             Span<byte> timestamp = stackalloc byte[Tai64N.Size];
             Tai64N.Write(now, timestamp);
-            ChaChaPoly.Seal(key, 0, timestamp, hash, message.EncryptedTimestamp);
-            MixHash(hash, message.EncryptedTimestamp);
+            state.EncryptAndHash(timestamp, message.EncryptedTimestamp);
 
             message.SenderIndex = localIndex;
-            hash.CopyTo(handshake.Hash);
-            chainingKey.CopyTo(handshake.ChainingKey);
+            state.Store(handshake);
             ephemeralPrivate.CopyTo(handshake.LocalEphemeralPrivate);
             handshake.LocalIndex = localIndex;
             handshake.RemoteIndex = 0;
@@ -75,9 +66,7 @@ public static class NoiseHandshake
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(chainingKey);
-            CryptographicOperations.ZeroMemory(key);
-            CryptographicOperations.ZeroMemory(secret);
+            state.Clear();
             CryptographicOperations.ZeroMemory(ephemeralPrivate);
         }
     }
@@ -106,32 +95,24 @@ public static class NoiseHandshake
         var encryptedStatic = buffer.Slice(HandshakeInitiationMessage.Field.EncryptedStatic, HandshakeInitiationMessage.EncryptedStaticSize);
         var encryptedTimestamp = buffer.Slice(HandshakeInitiationMessage.Field.EncryptedTimestamp, HandshakeInitiationMessage.EncryptedTimestampSize);
 
-        Span<byte> hash = stackalloc byte[32];
-        Span<byte> chainingKey = stackalloc byte[32];
-        Span<byte> key = stackalloc byte[32];
-        Span<byte> secret = stackalloc byte[32];
+        var state = new NoiseSymmetricState(stackalloc byte[NoiseSymmetricState.Size]);
         Span<byte> peerStatic = stackalloc byte[32];
         Span<byte> timestamp = stackalloc byte[Tai64N.Size];
         try
         {
-            NoiseConstants.InitialChainingKey.CopyTo(chainingKey);
-            NoiseConstants.InitialHash.CopyTo(hash);
-            MixHash(hash, local.PublicKeyBytes);
-            MixHash(hash, ephemeral);
-            MixKey(chainingKey, ephemeral);
+            state.Initialize(local.PublicKeyBytes);
+            state.MixHash(ephemeral);
+            state.MixChainingKey(ephemeral);
 
-            if (!Curve25519.TryAgree(local.PrivateKeyBytes, ephemeral, secret))
+            if (!state.TryMixKeyWithDh(local.PrivateKeyBytes, ephemeral))
             {
                 return HandshakeError.InvalidKey;
             }
 
-            Kdf.Derive(chainingKey, secret, chainingKey, key);
-            if (!ChaChaPoly.Open(key, 0, encryptedStatic, hash, peerStatic))
+            if (!state.TryDecryptAndHash(encryptedStatic, peerStatic))
             {
                 return HandshakeError.DecryptionFailed;
             }
-
-            MixHash(hash, encryptedStatic);
 
             var peer = findPeer(new WireGuardKey(peerStatic));
             if (peer is null)
@@ -144,13 +125,11 @@ public static class NoiseHandshake
                 return HandshakeError.InvalidKey;
             }
 
-            Kdf.Derive(chainingKey, peer.StaticStaticSecret, chainingKey, key);
-            if (!ChaChaPoly.Open(key, 0, encryptedTimestamp, hash, timestamp))
+            state.MixKey(peer.StaticStaticSecret);
+            if (!state.TryDecryptAndHash(encryptedTimestamp, timestamp))
             {
                 return HandshakeError.DecryptionFailed;
             }
-
-            MixHash(hash, encryptedTimestamp);
 
             if (!Tai64N.IsAfter(timestamp, peer.LastTimestamp))
             {
@@ -162,8 +141,7 @@ public static class NoiseHandshake
                 return HandshakeError.Flood;
             }
 
-            hash.CopyTo(peer.Hash);
-            chainingKey.CopyTo(peer.ChainingKey);
+            state.Store(peer);
             ephemeral.CopyTo(peer.RemoteEphemeral);
             timestamp.CopyTo(peer.LastTimestamp);
             peer.LastInitiationConsumed = now;
@@ -174,9 +152,7 @@ public static class NoiseHandshake
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(chainingKey);
-            CryptographicOperations.ZeroMemory(key);
-            CryptographicOperations.ZeroMemory(secret);
+            state.Clear();
         }
     }
 
@@ -197,51 +173,34 @@ public static class NoiseHandshake
         message.SenderIndex = localIndex;
         message.ReceiverIndex = handshake.RemoteIndex;
 
-        Span<byte> hash = stackalloc byte[32];
-        Span<byte> chainingKey = stackalloc byte[32];
-        Span<byte> key = stackalloc byte[32];
-        Span<byte> tau = stackalloc byte[32];
-        Span<byte> secret = stackalloc byte[32];
+        var state = new NoiseSymmetricState(stackalloc byte[NoiseSymmetricState.Size]);
         Span<byte> ephemeralPrivate = stackalloc byte[32];
         try
         {
-            handshake.Hash.CopyTo(hash);
-            handshake.ChainingKey.CopyTo(chainingKey);
+            state.Load(handshake);
 
             Curve25519.GeneratePrivateKey(ephemeralPrivate, random);
             Curve25519.DerivePublicKey(ephemeralPrivate, message.Ephemeral);
-            MixHash(hash, message.Ephemeral);
-            MixKey(chainingKey, message.Ephemeral);
+            state.MixHash(message.Ephemeral);
+            state.MixChainingKey(message.Ephemeral);
 
-            if (!Curve25519.TryAgree(ephemeralPrivate, handshake.RemoteEphemeral, secret))
+            if (!state.TryMixChainingKeyWithDh(ephemeralPrivate, handshake.RemoteEphemeral)
+                || !state.TryMixChainingKeyWithDh(ephemeralPrivate, handshake.RemoteStaticBytes))
             {
                 return HandshakeError.InvalidKey;
             }
 
-            MixKey(chainingKey, secret);
-            if (!Curve25519.TryAgree(ephemeralPrivate, handshake.RemoteStaticBytes, secret))
-            {
-                return HandshakeError.InvalidKey;
-            }
+            state.MixKeyAndHash(handshake.PresharedKey);
+            state.EncryptAndHash([], message.EncryptedNothing);
 
-            MixKey(chainingKey, secret);
-            Kdf.Derive(chainingKey, handshake.PresharedKey, chainingKey, tau, key);
-            MixHash(hash, tau);
-            ChaChaPoly.Seal(key, 0, [], hash, message.EncryptedNothing);
-            MixHash(hash, message.EncryptedNothing);
-
-            hash.CopyTo(handshake.Hash);
-            chainingKey.CopyTo(handshake.ChainingKey);
+            state.Store(handshake);
             handshake.LocalIndex = localIndex;
             handshake.Stage = HandshakeStage.ResponseCreated;
             return HandshakeError.None;
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(chainingKey);
-            CryptographicOperations.ZeroMemory(key);
-            CryptographicOperations.ZeroMemory(tau);
-            CryptographicOperations.ZeroMemory(secret);
+            state.Clear();
             CryptographicOperations.ZeroMemory(ephemeralPrivate);
         }
     }
@@ -267,51 +226,33 @@ public static class NoiseHandshake
         var ephemeral = buffer.Slice(HandshakeResponseMessage.Field.Ephemeral, 32);
         var encryptedNothing = buffer.Slice(HandshakeResponseMessage.Field.EncryptedNothing, 16);
 
-        Span<byte> hash = stackalloc byte[32];
-        Span<byte> chainingKey = stackalloc byte[32];
-        Span<byte> key = stackalloc byte[32];
-        Span<byte> tau = stackalloc byte[32];
-        Span<byte> secret = stackalloc byte[32];
+        var state = new NoiseSymmetricState(stackalloc byte[NoiseSymmetricState.Size]);
         try
         {
-            handshake.Hash.CopyTo(hash);
-            handshake.ChainingKey.CopyTo(chainingKey);
-            MixHash(hash, ephemeral);
-            MixKey(chainingKey, ephemeral);
+            state.Load(handshake);
+            state.MixHash(ephemeral);
+            state.MixChainingKey(ephemeral);
 
-            if (!Curve25519.TryAgree(handshake.LocalEphemeralPrivate, ephemeral, secret))
+            if (!state.TryMixChainingKeyWithDh(handshake.LocalEphemeralPrivate, ephemeral)
+                || !state.TryMixChainingKeyWithDh(handshake.Local.PrivateKeyBytes, ephemeral))
             {
                 return HandshakeError.InvalidKey;
             }
 
-            MixKey(chainingKey, secret);
-            if (!Curve25519.TryAgree(handshake.Local.PrivateKeyBytes, ephemeral, secret))
-            {
-                return HandshakeError.InvalidKey;
-            }
-
-            MixKey(chainingKey, secret);
-            Kdf.Derive(chainingKey, handshake.PresharedKey, chainingKey, tau, key);
-            MixHash(hash, tau);
-            if (!ChaChaPoly.Open(key, 0, encryptedNothing, hash, []))
+            state.MixKeyAndHash(handshake.PresharedKey);
+            if (!state.TryDecryptAndHash(encryptedNothing, []))
             {
                 return HandshakeError.DecryptionFailed;
             }
 
-            MixHash(hash, encryptedNothing);
-
-            hash.CopyTo(handshake.Hash);
-            chainingKey.CopyTo(handshake.ChainingKey);
+            state.Store(handshake);
             handshake.RemoteIndex = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(buffer[HandshakeResponseMessage.Field.SenderIndex..]);
             handshake.Stage = HandshakeStage.ResponseConsumed;
             return HandshakeError.None;
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(chainingKey);
-            CryptographicOperations.ZeroMemory(key);
-            CryptographicOperations.ZeroMemory(tau);
-            CryptographicOperations.ZeroMemory(secret);
+            state.Clear();
         }
     }
 
@@ -345,8 +286,4 @@ public static class NoiseHandshake
         handshake.RemoteIndex = remoteIndex;
         return HandshakeError.None;
     }
-
-    private static void MixHash(Span<byte> hash, ReadOnlySpan<byte> data) => Blake2s.Hash(hash, data, hash);
-
-    private static void MixKey(Span<byte> chainingKey, ReadOnlySpan<byte> data) => Kdf.Derive(chainingKey, data, chainingKey);
 }

@@ -150,8 +150,10 @@ public sealed class UapiServer : IAsyncDisposable
         return null;
     }
 
-    // Each connection on its own task: a slow or silent client never holds up the next one.
-    private Task StartServing(Socket connection, CancellationToken token)
+    // Each connection on its own task: a slow or silent client never holds up the next one. The
+    // task is not started with the stop token: a connection accepted while the server stops would
+    // then never run, and never be closed; started, it sees the token and closes the connection.
+    internal Task StartServing(Socket connection, CancellationToken token)
     {
         _ = Task.Run(async () =>
         {
@@ -164,7 +166,7 @@ public sealed class UapiServer : IAsyncDisposable
             {
                 // The client went away; nothing to answer.
             }
-        }, token);
+        }, CancellationToken.None);
         return Task.CompletedTask;
     }
 }

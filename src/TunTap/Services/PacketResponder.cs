@@ -140,8 +140,8 @@ public sealed class PacketResponder
         }
 
         var length = etherType == EtherType.Arp
-            ? ProcessArp(frame.Payload, reply[headerLength..])
-            : ProcessIp(frame.Payload, reply[headerLength..]);
+            ? ProcessArp(frame.ReadOnlyPayload, reply[headerLength..])
+            : ProcessIp(frame.ReadOnlyPayload, reply[headerLength..]);
         if (length <= 0)
         {
             return length;
@@ -226,7 +226,7 @@ public sealed class PacketResponder
 
     private static int AnswerIcmpV4(Ipv4Packet ip, Span<byte> reply)
     {
-        if (!IcmpV4Packet.TryCreate(ip.Payload, out var request))
+        if (!IcmpV4Packet.TryCreate(ip.ReadOnlyPayload, out var request))
         {
             return Drop(ResponderDropReason.Truncated);
         }
@@ -241,14 +241,14 @@ public sealed class PacketResponder
             return Drop(ResponderDropReason.BadChecksum);
         }
 
-        var length = Ipv4Packet.MinimumHeaderLength + request.Buffer.Length;
+        var length = Ipv4Packet.MinimumHeaderLength + request.ReadOnlyBuffer.Length;
         if (reply.Length < length || length > Ipv4Packet.MaximumLength)
         {
             return Drop(ResponderDropReason.ReplyTooLarge);
         }
 
-        var answer = Ipv4Packet.WriteHeader(reply, ip.Destination, ip.Source, IpProtocol.Icmp, request.Buffer.Length, ReplyHopLimit, ip.Identification);
-        request.Buffer.CopyTo(answer.Payload);
+        var answer = Ipv4Packet.WriteHeader(reply, ip.Destination, ip.Source, IpProtocol.Icmp, request.ReadOnlyBuffer.Length, ReplyHopLimit, ip.Identification);
+        request.ReadOnlyBuffer.CopyTo(answer.Payload);
         IcmpV4Packet.TryCreate(answer.Payload, out var echo);
         echo.Type = IcmpV4Type.EchoReply;
         echo.Code = 0;
@@ -258,9 +258,9 @@ public sealed class PacketResponder
 
     private static int AnswerUdpV4(Ipv4Packet ip, Span<byte> reply)
     {
-        if (!UdpDatagram.TryCreate(ip.Payload, out var request))
+        if (!UdpDatagram.TryCreate(ip.ReadOnlyPayload, out var request))
         {
-            return Drop(UdpDatagram.Validate(ip.Payload));
+            return Drop(UdpDatagram.Validate(ip.ReadOnlyPayload));
         }
 
         if (request.DestinationPort != EchoPort || request.SourcePort == 0)
@@ -280,8 +280,8 @@ public sealed class PacketResponder
         }
 
         var answer = Ipv4Packet.WriteHeader(reply, ip.Destination, ip.Source, IpProtocol.Udp, request.Length, ReplyHopLimit, ip.Identification);
-        var echo = UdpDatagram.WriteHeader(answer.Payload, EchoPort, request.SourcePort, request.Payload.Length);
-        request.Payload.CopyTo(echo.Payload);
+        var echo = UdpDatagram.WriteHeader(answer.Payload, EchoPort, request.SourcePort, request.ReadOnlyPayload.Length);
+        request.ReadOnlyPayload.CopyTo(echo.Payload);
         echo.FillChecksum(echo.PseudoHeaderSum(answer.Source, answer.Destination));
         return length;
     }
@@ -298,12 +298,12 @@ public sealed class PacketResponder
             return Drop(ResponderDropReason.Malformed);
         }
 
-        if (ip.Source[0] == 0xFF)
+        if (ip.ReadOnlySource[0] == 0xFF)
         {
             return Ignore;
         }
 
-        var upper = ip.Buffer[offset..];
+        var upper = ip.ReadOnlyBuffer[offset..];
         return protocol switch
         {
             IpProtocol.IcmpV6 => AnswerIcmpV6(ip, upper, reply),
@@ -312,7 +312,7 @@ public sealed class PacketResponder
         };
     }
 
-    private int AnswerIcmpV6(Ipv6Packet ip, Span<byte> message, Span<byte> reply)
+    private int AnswerIcmpV6(Ipv6Packet ip, ReadOnlySpan<byte> message, Span<byte> reply)
     {
         if (!IcmpV6Packet.TryCreate(message, out var request))
         {
@@ -329,24 +329,24 @@ public sealed class PacketResponder
 
     private int AnswerEchoV6(Ipv6Packet ip, IcmpV6Packet request, Span<byte> reply)
     {
-        if (!IsOurIpv6(BinaryPrimitives.ReadUInt128BigEndian(ip.Destination)))
+        if (!IsOurIpv6(BinaryPrimitives.ReadUInt128BigEndian(ip.ReadOnlyDestination)))
         {
             return Ignore;
         }
 
-        if (!request.VerifyChecksum(ip.PseudoHeaderSum(IpProtocol.IcmpV6, request.Buffer.Length)))
+        if (!request.VerifyChecksum(ip.PseudoHeaderSum(IpProtocol.IcmpV6, request.ReadOnlyBuffer.Length)))
         {
             return Drop(ResponderDropReason.BadChecksum);
         }
 
-        var length = Ipv6Packet.HeaderLength + request.Buffer.Length;
-        if (reply.Length < length || request.Buffer.Length > ushort.MaxValue)
+        var length = Ipv6Packet.HeaderLength + request.ReadOnlyBuffer.Length;
+        if (reply.Length < length || request.ReadOnlyBuffer.Length > ushort.MaxValue)
         {
             return Drop(ResponderDropReason.ReplyTooLarge);
         }
 
-        var answer = Ipv6Packet.WriteHeader(reply, ip.Destination, ip.Source, IpProtocol.IcmpV6, request.Buffer.Length, ReplyHopLimit);
-        request.Buffer.CopyTo(answer.Payload);
+        var answer = Ipv6Packet.WriteHeader(reply, ip.ReadOnlyDestination, ip.ReadOnlySource, IpProtocol.IcmpV6, request.ReadOnlyBuffer.Length, ReplyHopLimit);
+        request.ReadOnlyBuffer.CopyTo(answer.Payload);
         IcmpV6Packet.TryCreate(answer.Payload, out var echo);
         echo.Type = IcmpV6Type.EchoReply;
         echo.Code = 0;
@@ -362,19 +362,19 @@ public sealed class PacketResponder
             return Drop(ResponderDropReason.Truncated);
         }
 
-        if (ip.HopLimit != NdpHopLimit || request.Code != 0 || request.TargetAddress[0] == 0xFF || !request.NdpOptionsAreValid())
+        if (ip.HopLimit != NdpHopLimit || request.Code != 0 || request.ReadOnlyTargetAddress[0] == 0xFF || !request.NdpOptionsAreValid())
         {
             return Drop(ResponderDropReason.Malformed);
         }
 
-        if (!request.VerifyChecksum(ip.PseudoHeaderSum(IpProtocol.IcmpV6, request.Buffer.Length)))
+        if (!request.VerifyChecksum(ip.PseudoHeaderSum(IpProtocol.IcmpV6, request.ReadOnlyBuffer.Length)))
         {
             return Drop(ResponderDropReason.BadChecksum);
         }
 
-        var target = BinaryPrimitives.ReadUInt128BigEndian(request.TargetAddress);
-        var destination = BinaryPrimitives.ReadUInt128BigEndian(ip.Destination);
-        var source = BinaryPrimitives.ReadUInt128BigEndian(ip.Source);
+        var target = BinaryPrimitives.ReadUInt128BigEndian(request.ReadOnlyTargetAddress);
+        var destination = BinaryPrimitives.ReadUInt128BigEndian(ip.ReadOnlyDestination);
+        var source = BinaryPrimitives.ReadUInt128BigEndian(ip.ReadOnlySource);
         if (!IsOurIpv6(target) || source == UInt128.Zero ||
             (destination != target && destination != (SolicitedNodePrefix | (target & 0xFF_FFFF))))
         {
@@ -390,27 +390,27 @@ public sealed class PacketResponder
             return Drop(ResponderDropReason.ReplyTooLarge);
         }
 
-        var answer = Ipv6Packet.WriteHeader(reply, request.TargetAddress, ip.Source, IpProtocol.IcmpV6, messageLength, NdpHopLimit);
-        var advertisement = IcmpV6Packet.WriteNeighborMessage(answer.Payload, IcmpV6Type.NeighborAdvertisement, request.TargetAddress, option);
+        var answer = Ipv6Packet.WriteHeader(reply, request.ReadOnlyTargetAddress, ip.ReadOnlySource, IpProtocol.IcmpV6, messageLength, NdpHopLimit);
+        var advertisement = IcmpV6Packet.WriteNeighborMessage(answer.Payload, IcmpV6Type.NeighborAdvertisement, request.ReadOnlyTargetAddress, option);
         advertisement.SolicitedFlag = true;
         advertisement.OverrideFlag = true;
         advertisement.FillChecksum(answer.PseudoHeaderSum(IpProtocol.IcmpV6, messageLength));
         return length;
     }
 
-    private int AnswerUdpV6(Ipv6Packet ip, Span<byte> datagram, Span<byte> reply)
+    private int AnswerUdpV6(Ipv6Packet ip, ReadOnlySpan<byte> datagram, Span<byte> reply)
     {
         if (!UdpDatagram.TryCreate(datagram, out var request))
         {
             return Drop(UdpDatagram.Validate(datagram));
         }
 
-        if (request.DestinationPort != EchoPort || request.SourcePort == 0 || !IsOurIpv6(BinaryPrimitives.ReadUInt128BigEndian(ip.Destination)))
+        if (request.DestinationPort != EchoPort || request.SourcePort == 0 || !IsOurIpv6(BinaryPrimitives.ReadUInt128BigEndian(ip.ReadOnlyDestination)))
         {
             return Ignore;
         }
 
-        if (!request.VerifyChecksum(request.PseudoHeaderSum(ip.Source, ip.Destination)))
+        if (!request.VerifyChecksum(request.PseudoHeaderSum(ip.ReadOnlySource, ip.ReadOnlyDestination)))
         {
             return Drop(ResponderDropReason.BadChecksum);
         }
@@ -421,9 +421,9 @@ public sealed class PacketResponder
             return Drop(ResponderDropReason.ReplyTooLarge);
         }
 
-        var answer = Ipv6Packet.WriteHeader(reply, ip.Destination, ip.Source, IpProtocol.Udp, request.Length, ReplyHopLimit);
-        var echo = UdpDatagram.WriteHeader(answer.Payload, EchoPort, request.SourcePort, request.Payload.Length);
-        request.Payload.CopyTo(echo.Payload);
+        var answer = Ipv6Packet.WriteHeader(reply, ip.ReadOnlyDestination, ip.ReadOnlySource, IpProtocol.Udp, request.Length, ReplyHopLimit);
+        var echo = UdpDatagram.WriteHeader(answer.Payload, EchoPort, request.SourcePort, request.ReadOnlyPayload.Length);
+        request.ReadOnlyPayload.CopyTo(echo.Payload);
         echo.FillChecksum(echo.PseudoHeaderSum(answer.Source, answer.Destination));
         return length;
     }

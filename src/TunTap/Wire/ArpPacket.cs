@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace TunTap.Wire;
 
@@ -8,7 +7,11 @@ namespace TunTap.Wire;
 /// the only kind in use. IPv4 addresses are <see cref="uint"/> values read big-endian
 /// (10.0.0.1 is 0x0A000001).
 /// </summary>
-/// <remarks>Views made from a <see cref="ReadOnlySpan{T}"/> must only be read.</remarks>
+/// <remarks>
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
+/// </remarks>
 public readonly ref struct ArpPacket
 {
     /// <summary>Byte offsets of the fields.</summary>
@@ -48,46 +51,63 @@ public readonly ref struct ArpPacket
     /// <summary>The hardware type of Ethernet.</summary>
     public const ushort EthernetHardwareType = 1;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private ArpPacket(Span<byte> buffer) => _buffer = buffer;
+    private ArpPacket(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private ArpPacket(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this ArpPacket view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The 28 bytes of the packet (trailing padding excluded).</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The 28 bytes of the packet (trailing padding excluded), as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>Operation (request or reply; other values are passed through).</summary>
     public ArpOperation Operation
     {
         get => (ArpOperation)BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Operation..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Operation..], (ushort)value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.Operation..], (ushort)value);
     }
 
     /// <summary>Sender hardware address.</summary>
     public MacAddress SenderHardwareAddress
     {
         get => MacAddress.Read(_buffer[Field.SenderHardwareAddress..]);
-        set => value.WriteTo(_buffer[Field.SenderHardwareAddress..]);
+        set => value.WriteTo(Writable[Field.SenderHardwareAddress..]);
     }
 
     /// <summary>Sender protocol (IPv4) address.</summary>
     public uint SenderProtocolAddress
     {
         get => BinaryPrimitives.ReadUInt32BigEndian(_buffer[Field.SenderProtocolAddress..]);
-        set => BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.SenderProtocolAddress..], value);
+        set => BinaryPrimitives.WriteUInt32BigEndian(Writable[Field.SenderProtocolAddress..], value);
     }
 
     /// <summary>Target hardware address.</summary>
     public MacAddress TargetHardwareAddress
     {
         get => MacAddress.Read(_buffer[Field.TargetHardwareAddress..]);
-        set => value.WriteTo(_buffer[Field.TargetHardwareAddress..]);
+        set => value.WriteTo(Writable[Field.TargetHardwareAddress..]);
     }
 
     /// <summary>Target protocol (IPv4) address.</summary>
     public uint TargetProtocolAddress
     {
         get => BinaryPrimitives.ReadUInt32BigEndian(_buffer[Field.TargetProtocolAddress..]);
-        set => BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.TargetProtocolAddress..], value);
+        set => BinaryPrimitives.WriteUInt32BigEndian(Writable[Field.TargetProtocolAddress..], value);
     }
 
     /// <summary>Checks that <paramref name="buffer"/> holds an Ethernet/IPv4 ARP packet.</summary>
@@ -112,6 +132,14 @@ public readonly ref struct ArpPacket
     /// <summary>Creates a view when <paramref name="buffer"/> starts with an Ethernet/IPv4 ARP packet.</summary>
     public static bool TryCreate(Span<byte> buffer, out ArpPacket packet)
     {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out packet);
+        packet = valid ? new ArpPacket(buffer[..packet._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out ArpPacket packet)
+    {
         if (Validate(buffer) != WireError.None)
         {
             packet = default;
@@ -122,9 +150,6 @@ public readonly ref struct ArpPacket
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out ArpPacket packet) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out packet);
 
     /// <summary>Writes a whole Ethernet/IPv4 ARP packet and returns its length (28).</summary>
     /// <exception cref="ArgumentException"><paramref name="buffer"/> is shorter than 28 bytes.</exception>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace TunTap.Wire;
 
@@ -9,8 +8,9 @@ namespace TunTap.Wire;
 /// once; every accessor is then in bounds.
 /// </summary>
 /// <remarks>
-/// Views made from a <see cref="ReadOnlySpan{T}"/> must only be read: the setters would write into
-/// memory the caller promised not to change.
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
 /// </remarks>
 public readonly ref struct EthernetFrame
 {
@@ -39,25 +39,42 @@ public readonly ref struct EthernetFrame
     /// <summary>Length of a header with one 802.1Q tag.</summary>
     public const int TaggedHeaderLength = 18;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private EthernetFrame(Span<byte> buffer) => _buffer = buffer;
+    private EthernetFrame(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private EthernetFrame(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this EthernetFrame view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The whole frame.</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The whole frame, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>Destination MAC address.</summary>
     public MacAddress Destination
     {
         get => MacAddress.Read(_buffer[Field.Destination..]);
-        set => value.WriteTo(_buffer[Field.Destination..]);
+        set => value.WriteTo(Writable[Field.Destination..]);
     }
 
     /// <summary>Source MAC address.</summary>
     public MacAddress Source
     {
         get => MacAddress.Read(_buffer[Field.Source..]);
-        set => value.WriteTo(_buffer[Field.Source..]);
+        set => value.WriteTo(Writable[Field.Source..]);
     }
 
     /// <summary>True when the frame carries an 802.1Q tag.</summary>
@@ -73,14 +90,17 @@ public readonly ref struct EthernetFrame
     public ushort EtherType
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[(HeaderLength - 2)..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[(HeaderLength - 2)..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[(HeaderLength - 2)..], value);
     }
 
     /// <summary>Header length: 14, or 18 when tagged.</summary>
     public int HeaderLength => HasVlanTag ? TaggedHeaderLength : UntaggedHeaderLength;
 
     /// <summary>Everything after the header (including any padding of short frames).</summary>
-    public Span<byte> Payload => _buffer[HeaderLength..];
+    public Span<byte> Payload => Writable[HeaderLength..];
+
+    /// <summary>Everything after the header (including any padding of short frames), as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyPayload => _buffer[HeaderLength..];
 
     /// <summary>Checks that <paramref name="buffer"/> holds a whole header (tag included).</summary>
     public static WireError Validate(ReadOnlySpan<byte> buffer)
@@ -101,6 +121,14 @@ public readonly ref struct EthernetFrame
     /// <summary>Creates a view when <paramref name="buffer"/> holds a whole header.</summary>
     public static bool TryCreate(Span<byte> buffer, out EthernetFrame frame)
     {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out frame);
+        frame = valid ? new EthernetFrame(buffer[..frame._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out EthernetFrame frame)
+    {
         if (Validate(buffer) != WireError.None)
         {
             frame = default;
@@ -111,9 +139,6 @@ public readonly ref struct EthernetFrame
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out EthernetFrame frame) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out frame);
 
     /// <summary>Writes an untagged header and returns its length (14).</summary>
     /// <exception cref="ArgumentException"><paramref name="buffer"/> is shorter than 14 bytes.</exception>

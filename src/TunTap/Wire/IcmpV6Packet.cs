@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace TunTap.Wire;
 
@@ -9,7 +8,11 @@ namespace TunTap.Wire;
 /// discovery accessors (<see cref="TargetAddress"/>, <see cref="NdpOptions"/>) are empty when the
 /// message is shorter than 24 bytes. The checksum covers the IPv6 pseudo header.
 /// </summary>
-/// <remarks>Views made from a <see cref="ReadOnlySpan{T}"/> must only be read.</remarks>
+/// <remarks>
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
+/// </remarks>
 public readonly ref struct IcmpV6Packet
 {
     /// <summary>Byte offsets of the fields.</summary>
@@ -56,50 +59,70 @@ public readonly ref struct IcmpV6Packet
     private const byte SolicitedBit = 0x40;
     private const byte OverrideBit = 0x20;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private IcmpV6Packet(Span<byte> buffer) => _buffer = buffer;
+    private IcmpV6Packet(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private IcmpV6Packet(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this IcmpV6Packet view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The whole message.</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The whole message, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>Message type (see <see cref="IcmpV6Type"/>).</summary>
     public byte Type
     {
         get => _buffer[Field.Type];
-        set => _buffer[Field.Type] = value;
+        set => Writable[Field.Type] = value;
     }
 
     /// <summary>Code.</summary>
     public byte Code
     {
         get => _buffer[Field.Code];
-        set => _buffer[Field.Code] = value;
+        set => Writable[Field.Code] = value;
     }
 
     /// <summary>The checksum field.</summary>
     public ushort Checksum
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Checksum..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Checksum..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.Checksum..], value);
     }
 
     /// <summary>Echo identifier.</summary>
     public ushort Identifier
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Identifier..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Identifier..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.Identifier..], value);
     }
 
     /// <summary>Echo sequence number.</summary>
     public ushort SequenceNumber
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.SequenceNumber..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.SequenceNumber..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.SequenceNumber..], value);
     }
 
     /// <summary>Echo data: everything after the 8-byte header.</summary>
-    public Span<byte> Data => _buffer[Field.Data..];
+    public Span<byte> Data => Writable[Field.Data..];
+
+    /// <summary>Echo data: everything after the 8-byte header, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyData => _buffer[Field.Data..];
 
     /// <summary>Neighbor advertisement R flag: the sender is a router.</summary>
     public bool RouterFlag
@@ -126,10 +149,16 @@ public readonly ref struct IcmpV6Packet
     public bool HasTargetAddress => _buffer.Length >= NeighborMessageLength;
 
     /// <summary>The NS/NA target address (16 bytes), or empty when the message is too short.</summary>
-    public Span<byte> TargetAddress => HasTargetAddress ? _buffer.Slice(Field.TargetAddress, Ipv6Packet.AddressLength) : [];
+    public Span<byte> TargetAddress => HasTargetAddress ? Writable.Slice(Field.TargetAddress, Ipv6Packet.AddressLength) : [];
+
+    /// <summary>The NS/NA target address (16 bytes), or empty when the message is too short, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyTargetAddress => HasTargetAddress ? _buffer.Slice(Field.TargetAddress, Ipv6Packet.AddressLength) : [];
 
     /// <summary>The NS/NA options, or empty when the message is too short.</summary>
-    public Span<byte> NdpOptions => HasTargetAddress ? _buffer[Field.NdpOptions..] : [];
+    public Span<byte> NdpOptions => HasTargetAddress ? Writable[Field.NdpOptions..] : [];
+
+    /// <summary>The NS/NA options, or empty when the message is too short, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyNdpOptions => HasTargetAddress ? _buffer[Field.NdpOptions..] : [];
 
     /// <summary>Checks that <paramref name="buffer"/> holds at least the 8-byte header.</summary>
     public static WireError Validate(ReadOnlySpan<byte> buffer) =>
@@ -137,6 +166,14 @@ public readonly ref struct IcmpV6Packet
 
     /// <summary>Creates a view of the whole of <paramref name="buffer"/> when it holds at least the header.</summary>
     public static bool TryCreate(Span<byte> buffer, out IcmpV6Packet packet)
+    {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out packet);
+        packet = valid ? new IcmpV6Packet(buffer[..packet._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out IcmpV6Packet packet)
     {
         if (Validate(buffer) != WireError.None)
         {
@@ -148,9 +185,6 @@ public readonly ref struct IcmpV6Packet
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out IcmpV6Packet packet) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out packet);
 
     /// <summary>
     /// True when every NS/NA option has a non-zero length that fits the message (RFC 4861 7.1.1
@@ -163,7 +197,7 @@ public readonly ref struct IcmpV6Packet
             return false;
         }
 
-        var options = NdpOptions;
+        var options = ReadOnlyNdpOptions;
         while (options.Length > 0)
         {
             if (options.Length < 2 || options[1] == 0 || options[1] * 8 > options.Length)
@@ -183,7 +217,7 @@ public readonly ref struct IcmpV6Packet
     /// </summary>
     public bool TryGetLinkLayerAddress(byte optionType, out MacAddress address)
     {
-        var options = NdpOptions;
+        var options = ReadOnlyNdpOptions;
         while (options.Length >= 2 && options[1] != 0 && options[1] * 8 <= options.Length)
         {
             var length = options[1] * 8;
@@ -201,11 +235,7 @@ public readonly ref struct IcmpV6Packet
     }
 
     /// <summary>The checksum the message should carry, given the pseudo header sum (see <see cref="Ipv6Packet.PseudoHeaderSum"/>).</summary>
-    public ushort ComputeChecksum(ulong pseudoHeaderSum)
-    {
-        var sum = InternetChecksum.Add(pseudoHeaderSum, _buffer[..Field.Checksum]);
-        return InternetChecksum.Finish(InternetChecksum.Add(sum, _buffer[(Field.Checksum + 2)..]));
-    }
+    public ushort ComputeChecksum(ulong pseudoHeaderSum) => InternetChecksum.ComputeWithoutField(pseudoHeaderSum, _buffer, Field.Checksum);
 
     /// <summary>Computes the checksum and stores it.</summary>
     public void FillChecksum(ulong pseudoHeaderSum) => Checksum = ComputeChecksum(pseudoHeaderSum);
@@ -267,5 +297,5 @@ public readonly ref struct IcmpV6Packet
     }
 
     private void SetFlag(byte bit, bool value) =>
-        _buffer[Field.NeighborFlags] = (byte)(value ? _buffer[Field.NeighborFlags] | bit : _buffer[Field.NeighborFlags] & ~bit);
+        Writable[Field.NeighborFlags] = (byte)(value ? _buffer[Field.NeighborFlags] | bit : _buffer[Field.NeighborFlags] & ~bit);
 }

@@ -14,6 +14,14 @@ public static class InternetChecksum
     public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
 
     /// <summary>
+    /// The checksum <paramref name="message"/> should carry in its 16-bit field at
+    /// <paramref name="checksumOffset"/> (an even offset): the field is taken as zero, whatever it
+    /// holds, and <paramref name="sum"/> (a pseudo header sum, or 0) is added.
+    /// </summary>
+    public static ushort ComputeWithoutField(ulong sum, ReadOnlySpan<byte> message, int checksumOffset) =>
+        Finish(Add(Add(sum, message[..checksumOffset]), message[(checksumOffset + 2)..]));
+
+    /// <summary>
     /// Adds <paramref name="data"/> to a running sum. Every span but the last one of a message must
     /// have an even length (an odd final byte is padded with a zero byte, as the RFC says).
     /// </summary>

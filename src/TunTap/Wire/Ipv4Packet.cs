@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace TunTap.Wire;
 
@@ -9,7 +8,11 @@ namespace TunTap.Wire;
 /// exactly <see cref="TotalLength"/> bytes (link-layer padding is cut off). Addresses are
 /// <see cref="uint"/> values read big-endian (10.0.0.1 is 0x0A000001).
 /// </summary>
-/// <remarks>Views made from a <see cref="ReadOnlySpan{T}"/> must only be read.</remarks>
+/// <remarks>
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
+/// </remarks>
 public readonly ref struct Ipv4Packet
 {
     /// <summary>Byte offsets of the fields.</summary>
@@ -59,12 +62,29 @@ public readonly ref struct Ipv4Packet
     private const ushort MoreFragmentsBit = 0x2000;
     private const ushort FragmentOffsetMask = 0x1FFF;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private Ipv4Packet(Span<byte> buffer) => _buffer = buffer;
+    private Ipv4Packet(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private Ipv4Packet(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this Ipv4Packet view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The packet: header and payload, <see cref="TotalLength"/> bytes.</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The packet: header and payload, <see cref="TotalLength"/> bytes, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>IP version (always 4 in a created view).</summary>
     public int Version => _buffer[Field.VersionAndHeaderLength] >> 4;
@@ -73,20 +93,23 @@ public readonly ref struct Ipv4Packet
     public int HeaderLength => (_buffer[Field.VersionAndHeaderLength] & 0x0F) * 4;
 
     /// <summary>The options bytes (empty when IHL is 5).</summary>
-    public Span<byte> Options => _buffer[Field.Options..HeaderLength];
+    public Span<byte> Options => Writable[Field.Options..HeaderLength];
+
+    /// <summary>The options bytes (empty when IHL is 5), as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyOptions => _buffer[Field.Options..HeaderLength];
 
     /// <summary>Differentiated services code point (6 bits).</summary>
     public byte Dscp
     {
         get => (byte)(_buffer[Field.DscpAndEcn] >> 2);
-        set => _buffer[Field.DscpAndEcn] = (byte)((value << 2) | (_buffer[Field.DscpAndEcn] & 0x03));
+        set => Writable[Field.DscpAndEcn] = (byte)((value << 2) | (_buffer[Field.DscpAndEcn] & 0x03));
     }
 
     /// <summary>Explicit congestion notification (2 bits).</summary>
     public byte Ecn
     {
         get => (byte)(_buffer[Field.DscpAndEcn] & 0x03);
-        set => _buffer[Field.DscpAndEcn] = (byte)((_buffer[Field.DscpAndEcn] & 0xFC) | (value & 0x03));
+        set => Writable[Field.DscpAndEcn] = (byte)((_buffer[Field.DscpAndEcn] & 0xFC) | (value & 0x03));
     }
 
     /// <summary>Total length of header and payload (equals the view's length).</summary>
@@ -96,7 +119,7 @@ public readonly ref struct Ipv4Packet
     public ushort Identification
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Identification..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Identification..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.Identification..], value);
     }
 
     /// <summary>The DF (don't fragment) flag.</summary>
@@ -127,44 +150,47 @@ public readonly ref struct Ipv4Packet
     public byte TimeToLive
     {
         get => _buffer[Field.TimeToLive];
-        set => _buffer[Field.TimeToLive] = value;
+        set => Writable[Field.TimeToLive] = value;
     }
 
     /// <summary>Protocol of the payload (see <see cref="IpProtocol"/>).</summary>
     public byte Protocol
     {
         get => _buffer[Field.Protocol];
-        set => _buffer[Field.Protocol] = value;
+        set => Writable[Field.Protocol] = value;
     }
 
     /// <summary>The header checksum field.</summary>
     public ushort HeaderChecksum
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.HeaderChecksum..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.HeaderChecksum..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.HeaderChecksum..], value);
     }
 
     /// <summary>Source address.</summary>
     public uint Source
     {
         get => BinaryPrimitives.ReadUInt32BigEndian(_buffer[Field.Source..]);
-        set => BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.Source..], value);
+        set => BinaryPrimitives.WriteUInt32BigEndian(Writable[Field.Source..], value);
     }
 
     /// <summary>Destination address.</summary>
     public uint Destination
     {
         get => BinaryPrimitives.ReadUInt32BigEndian(_buffer[Field.Destination..]);
-        set => BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.Destination..], value);
+        set => BinaryPrimitives.WriteUInt32BigEndian(Writable[Field.Destination..], value);
     }
 
     /// <summary>The payload: from the end of the header to <see cref="TotalLength"/>.</summary>
-    public Span<byte> Payload => _buffer[HeaderLength..];
+    public Span<byte> Payload => Writable[HeaderLength..];
+
+    /// <summary>The payload: from the end of the header to <see cref="TotalLength"/>, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyPayload => _buffer[HeaderLength..];
 
     private ushort FlagsAndOffset
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.FlagsAndFragmentOffset..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.FlagsAndFragmentOffset..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.FlagsAndFragmentOffset..], value);
     }
 
     /// <summary>Checks version, header length and total length against <paramref name="buffer"/>.</summary>
@@ -198,6 +224,14 @@ public readonly ref struct Ipv4Packet
     /// <summary>Creates a view of the first <see cref="TotalLength"/> bytes when <paramref name="buffer"/> holds a valid packet.</summary>
     public static bool TryCreate(Span<byte> buffer, out Ipv4Packet packet)
     {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out packet);
+        packet = valid ? new Ipv4Packet(buffer[..packet._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out Ipv4Packet packet)
+    {
         if (Validate(buffer) != WireError.None)
         {
             packet = default;
@@ -208,17 +242,9 @@ public readonly ref struct Ipv4Packet
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out Ipv4Packet packet) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out packet);
 
     /// <summary>The header checksum the header should carry (computed with the field taken as zero).</summary>
-    public ushort ComputeHeaderChecksum()
-    {
-        var sum = InternetChecksum.Add(0, _buffer[..Field.HeaderChecksum]);
-        sum = InternetChecksum.Add(sum, _buffer[(Field.HeaderChecksum + 2)..HeaderLength]);
-        return InternetChecksum.Finish(sum);
-    }
+    public ushort ComputeHeaderChecksum() => InternetChecksum.ComputeWithoutField(0, _buffer[..HeaderLength], Field.HeaderChecksum);
 
     /// <summary>Computes the header checksum and stores it.</summary>
     public void FillHeaderChecksum() => HeaderChecksum = ComputeHeaderChecksum();

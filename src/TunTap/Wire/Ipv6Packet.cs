@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace TunTap.Wire;
 
@@ -8,7 +7,11 @@ namespace TunTap.Wire;
 /// checks the version and that the payload length fits the buffer; the view then spans exactly the
 /// 40-byte header plus <see cref="PayloadLength"/> bytes. Addresses are 16-byte spans.
 /// </summary>
-/// <remarks>Views made from a <see cref="ReadOnlySpan{T}"/> must only be read.</remarks>
+/// <remarks>
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
+/// </remarks>
 public readonly ref struct Ipv6Packet
 {
     /// <summary>Byte offsets of the fields.</summary>
@@ -42,12 +45,29 @@ public readonly ref struct Ipv6Packet
     /// <summary>At most this many extension headers are skipped by <see cref="TryGetUpperLayer"/>.</summary>
     public const int MaximumExtensionHeaders = 16;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private Ipv6Packet(Span<byte> buffer) => _buffer = buffer;
+    private Ipv6Packet(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private Ipv6Packet(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this Ipv6Packet view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The packet: header and payload.</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The packet: header and payload, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>IP version (always 6 in a created view).</summary>
     public int Version => _buffer[0] >> 4;
@@ -56,14 +76,14 @@ public readonly ref struct Ipv6Packet
     public byte TrafficClass
     {
         get => (byte)(BinaryPrimitives.ReadUInt32BigEndian(_buffer) >> 20);
-        set => BinaryPrimitives.WriteUInt32BigEndian(_buffer, (BinaryPrimitives.ReadUInt32BigEndian(_buffer) & 0xF00F_FFFF) | ((uint)value << 20));
+        set => BinaryPrimitives.WriteUInt32BigEndian(Writable, (BinaryPrimitives.ReadUInt32BigEndian(Writable) & 0xF00F_FFFF) | ((uint)value << 20));
     }
 
     /// <summary>Flow label (20 bits).</summary>
     public uint FlowLabel
     {
         get => BinaryPrimitives.ReadUInt32BigEndian(_buffer) & 0x000F_FFFF;
-        set => BinaryPrimitives.WriteUInt32BigEndian(_buffer, (BinaryPrimitives.ReadUInt32BigEndian(_buffer) & 0xFFF0_0000) | (value & 0x000F_FFFF));
+        set => BinaryPrimitives.WriteUInt32BigEndian(Writable, (BinaryPrimitives.ReadUInt32BigEndian(Writable) & 0xFFF0_0000) | (value & 0x000F_FFFF));
     }
 
     /// <summary>Payload length (equals the view's length minus 40).</summary>
@@ -73,24 +93,33 @@ public readonly ref struct Ipv6Packet
     public byte NextHeader
     {
         get => _buffer[Field.NextHeader];
-        set => _buffer[Field.NextHeader] = value;
+        set => Writable[Field.NextHeader] = value;
     }
 
     /// <summary>Hop limit.</summary>
     public byte HopLimit
     {
         get => _buffer[Field.HopLimit];
-        set => _buffer[Field.HopLimit] = value;
+        set => Writable[Field.HopLimit] = value;
     }
 
     /// <summary>Source address (16 bytes).</summary>
-    public Span<byte> Source => _buffer.Slice(Field.Source, AddressLength);
+    public Span<byte> Source => Writable.Slice(Field.Source, AddressLength);
+
+    /// <summary>Source address (16 bytes), as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlySource => _buffer.Slice(Field.Source, AddressLength);
 
     /// <summary>Destination address (16 bytes).</summary>
-    public Span<byte> Destination => _buffer.Slice(Field.Destination, AddressLength);
+    public Span<byte> Destination => Writable.Slice(Field.Destination, AddressLength);
+
+    /// <summary>Destination address (16 bytes), as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyDestination => _buffer.Slice(Field.Destination, AddressLength);
 
     /// <summary>Everything after the fixed header, extension headers included.</summary>
-    public Span<byte> Payload => _buffer[HeaderLength..];
+    public Span<byte> Payload => Writable[HeaderLength..];
+
+    /// <summary>Everything after the fixed header, extension headers included, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyPayload => _buffer[HeaderLength..];
 
     /// <summary>Checks the version and that the payload length fits <paramref name="buffer"/>.</summary>
     public static WireError Validate(ReadOnlySpan<byte> buffer)
@@ -113,6 +142,14 @@ public readonly ref struct Ipv6Packet
     /// <summary>Creates a view of header plus payload when <paramref name="buffer"/> holds a valid packet.</summary>
     public static bool TryCreate(Span<byte> buffer, out Ipv6Packet packet)
     {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out packet);
+        packet = valid ? new Ipv6Packet(buffer[..packet._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out Ipv6Packet packet)
+    {
         if (Validate(buffer) != WireError.None)
         {
             packet = default;
@@ -123,9 +160,6 @@ public readonly ref struct Ipv6Packet
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out Ipv6Packet packet) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out packet);
 
     /// <summary>
     /// Walks the extension headers (Hop-by-Hop, Routing, Fragment, Destination Options) to the
@@ -182,7 +216,7 @@ public readonly ref struct Ipv6Packet
 
     /// <summary>The pseudo header sum for an upper-layer message of <paramref name="upperLayerLength"/> bytes.</summary>
     public ulong PseudoHeaderSum(byte protocol, int upperLayerLength) =>
-        InternetChecksum.PseudoHeaderSum(Source, Destination, protocol, (uint)upperLayerLength);
+        InternetChecksum.PseudoHeaderSum(ReadOnlySource, ReadOnlyDestination, protocol, (uint)upperLayerLength);
 
     /// <summary>
     /// Writes the 40-byte header for a payload of <paramref name="payloadLength"/> bytes and returns a

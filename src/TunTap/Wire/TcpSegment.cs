@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace TunTap.Wire;
 
@@ -7,7 +6,11 @@ namespace TunTap.Wire;
 /// A zero-copy view of a TCP segment (RFC 9293): the whole IP payload. The data offset is checked
 /// against the buffer once; options are read with <see cref="GetOptions"/> or the typed helpers.
 /// </summary>
-/// <remarks>Views made from a <see cref="ReadOnlySpan{T}"/> must only be read.</remarks>
+/// <remarks>
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
+/// </remarks>
 public readonly ref struct TcpSegment
 {
     /// <summary>Byte offsets of the fields.</summary>
@@ -50,39 +53,56 @@ public readonly ref struct TcpSegment
     /// <summary>Length of a header with the most options (data offset 15).</summary>
     public const int MaximumHeaderLength = 60;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private TcpSegment(Span<byte> buffer) => _buffer = buffer;
+    private TcpSegment(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private TcpSegment(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this TcpSegment view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The whole segment.</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The whole segment, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>Source port.</summary>
     public ushort SourcePort
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.SourcePort..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.SourcePort..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.SourcePort..], value);
     }
 
     /// <summary>Destination port.</summary>
     public ushort DestinationPort
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.DestinationPort..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.DestinationPort..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.DestinationPort..], value);
     }
 
     /// <summary>Sequence number.</summary>
     public uint SequenceNumber
     {
         get => BinaryPrimitives.ReadUInt32BigEndian(_buffer[Field.SequenceNumber..]);
-        set => BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.SequenceNumber..], value);
+        set => BinaryPrimitives.WriteUInt32BigEndian(Writable[Field.SequenceNumber..], value);
     }
 
     /// <summary>Acknowledgment number.</summary>
     public uint AcknowledgmentNumber
     {
         get => BinaryPrimitives.ReadUInt32BigEndian(_buffer[Field.AcknowledgmentNumber..]);
-        set => BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.AcknowledgmentNumber..], value);
+        set => BinaryPrimitives.WriteUInt32BigEndian(Writable[Field.AcknowledgmentNumber..], value);
     }
 
     /// <summary>Header length in bytes (data offset × 4), options included.</summary>
@@ -93,7 +113,7 @@ public readonly ref struct TcpSegment
     {
         get => (TcpFlags)(BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.DataOffset..]) & 0x01FF);
         set => BinaryPrimitives.WriteUInt16BigEndian(
-            _buffer[Field.DataOffset..],
+            Writable[Field.DataOffset..],
             (ushort)((BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.DataOffset..]) & 0xFE00) | ((ushort)value & 0x01FF)));
     }
 
@@ -101,28 +121,34 @@ public readonly ref struct TcpSegment
     public ushort Window
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Window..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Window..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.Window..], value);
     }
 
     /// <summary>The checksum field.</summary>
     public ushort Checksum
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Checksum..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Checksum..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.Checksum..], value);
     }
 
     /// <summary>Urgent pointer.</summary>
     public ushort UrgentPointer
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.UrgentPointer..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.UrgentPointer..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.UrgentPointer..], value);
     }
 
     /// <summary>The options bytes (empty when the data offset is 5).</summary>
-    public Span<byte> Options => _buffer[Field.Options..HeaderLength];
+    public Span<byte> Options => Writable[Field.Options..HeaderLength];
+
+    /// <summary>The options bytes (empty when the data offset is 5), as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyOptions => _buffer[Field.Options..HeaderLength];
 
     /// <summary>The data after the header.</summary>
-    public Span<byte> Payload => _buffer[HeaderLength..];
+    public Span<byte> Payload => Writable[HeaderLength..];
+
+    /// <summary>The data after the header, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyPayload => _buffer[HeaderLength..];
 
     /// <summary>Checks the data offset against <paramref name="buffer"/>.</summary>
     public static WireError Validate(ReadOnlySpan<byte> buffer)
@@ -144,6 +170,14 @@ public readonly ref struct TcpSegment
     /// <summary>Creates a view of the whole of <paramref name="buffer"/> when it holds a valid header.</summary>
     public static bool TryCreate(Span<byte> buffer, out TcpSegment segment)
     {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out segment);
+        segment = valid ? new TcpSegment(buffer[..segment._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out TcpSegment segment)
+    {
         if (Validate(buffer) != WireError.None)
         {
             segment = default;
@@ -154,12 +188,9 @@ public readonly ref struct TcpSegment
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out TcpSegment segment) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out segment);
 
     /// <summary>Enumerates the options (safe on any bytes).</summary>
-    public TcpOptionEnumerator GetOptions() => new(Options);
+    public TcpOptionEnumerator GetOptions() => new(ReadOnlyOptions);
 
     /// <summary>The maximum segment size option, if present and well-formed.</summary>
     public bool TryGetMaximumSegmentSize(out ushort maximumSegmentSize)
@@ -226,11 +257,7 @@ public readonly ref struct TcpSegment
     }
 
     /// <summary>The checksum the segment should carry (field taken as zero), given the pseudo header sum.</summary>
-    public ushort ComputeChecksum(ulong pseudoHeaderSum)
-    {
-        var sum = InternetChecksum.Add(pseudoHeaderSum, _buffer[..Field.Checksum]);
-        return InternetChecksum.Finish(InternetChecksum.Add(sum, _buffer[(Field.Checksum + 2)..]));
-    }
+    public ushort ComputeChecksum(ulong pseudoHeaderSum) => InternetChecksum.ComputeWithoutField(pseudoHeaderSum, _buffer, Field.Checksum);
 
     /// <summary>Computes the checksum and stores it.</summary>
     public void FillChecksum(ulong pseudoHeaderSum) => Checksum = ComputeChecksum(pseudoHeaderSum);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace TunTap.Wire;
 
@@ -7,7 +6,11 @@ namespace TunTap.Wire;
 /// A zero-copy view of a UDP datagram (RFC 768). <see cref="TryCreate(Span{byte}, out UdpDatagram)"/>
 /// checks the length field against the buffer; the view then spans exactly <see cref="Length"/> bytes.
 /// </summary>
-/// <remarks>Views made from a <see cref="ReadOnlySpan{T}"/> must only be read.</remarks>
+/// <remarks>
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
+/// </remarks>
 public readonly ref struct UdpDatagram
 {
     /// <summary>Byte offsets of the fields.</summary>
@@ -29,25 +32,42 @@ public readonly ref struct UdpDatagram
     /// <summary>Length of the header.</summary>
     public const int HeaderLength = 8;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private UdpDatagram(Span<byte> buffer) => _buffer = buffer;
+    private UdpDatagram(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private UdpDatagram(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this UdpDatagram view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The datagram, <see cref="Length"/> bytes.</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The datagram, <see cref="Length"/> bytes, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>Source port.</summary>
     public ushort SourcePort
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.SourcePort..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.SourcePort..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.SourcePort..], value);
     }
 
     /// <summary>Destination port.</summary>
     public ushort DestinationPort
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.DestinationPort..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.DestinationPort..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.DestinationPort..], value);
     }
 
     /// <summary>Length of header and payload (equals the view's length).</summary>
@@ -57,11 +77,14 @@ public readonly ref struct UdpDatagram
     public ushort Checksum
     {
         get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Checksum..]);
-        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Checksum..], value);
+        set => BinaryPrimitives.WriteUInt16BigEndian(Writable[Field.Checksum..], value);
     }
 
     /// <summary>The payload after the 8-byte header.</summary>
-    public Span<byte> Payload => _buffer[HeaderLength..];
+    public Span<byte> Payload => Writable[HeaderLength..];
+
+    /// <summary>The payload after the 8-byte header, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyPayload => _buffer[HeaderLength..];
 
     /// <summary>Checks the length field against <paramref name="buffer"/>.</summary>
     public static WireError Validate(ReadOnlySpan<byte> buffer)
@@ -83,6 +106,14 @@ public readonly ref struct UdpDatagram
     /// <summary>Creates a view of the first <see cref="Length"/> bytes when <paramref name="buffer"/> holds a valid datagram.</summary>
     public static bool TryCreate(Span<byte> buffer, out UdpDatagram datagram)
     {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out datagram);
+        datagram = valid ? new UdpDatagram(buffer[..datagram._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out UdpDatagram datagram)
+    {
         if (Validate(buffer) != WireError.None)
         {
             datagram = default;
@@ -93,9 +124,6 @@ public readonly ref struct UdpDatagram
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out UdpDatagram datagram) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out datagram);
 
     /// <summary>The pseudo header sum for this datagram sent between IPv4 addresses.</summary>
     public ulong PseudoHeaderSum(uint source, uint destination) =>
@@ -111,8 +139,7 @@ public readonly ref struct UdpDatagram
     /// </summary>
     public ushort ComputeChecksum(ulong pseudoHeaderSum)
     {
-        var sum = InternetChecksum.Add(pseudoHeaderSum, _buffer[..Field.Checksum]);
-        var checksum = InternetChecksum.Finish(InternetChecksum.Add(sum, _buffer[HeaderLength..]));
+        var checksum = InternetChecksum.ComputeWithoutField(pseudoHeaderSum, _buffer, Field.Checksum);
         return checksum == 0 ? (ushort)0xFFFF : checksum;
     }
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace TunTap.Wire;
 
@@ -9,7 +8,11 @@ namespace TunTap.Wire;
 /// VXLAN Network Identifier and 8 more reserved bits. Reserved bits are written as zero and
 /// ignored on receipt, as the RFC asks.
 /// </summary>
-/// <remarks>Views made from a <see cref="ReadOnlySpan{T}"/> must only be read.</remarks>
+/// <remarks>
+/// A view made from a <see cref="ReadOnlySpan{T}"/> is read-only (<see cref="IsReadOnly"/>): its
+/// setters and <see cref="Span{T}"/> accessors throw <see cref="InvalidOperationException"/>; read
+/// it through the <c>ReadOnly</c> accessors.
+/// </remarks>
 public readonly ref struct VxlanHeader
 {
     /// <summary>Byte offsets of the fields.</summary>
@@ -40,18 +43,35 @@ public readonly ref struct VxlanHeader
     /// <summary>The largest VNI (24 bits).</summary>
     public const uint MaxVni = 0xFFFFFF;
 
-    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<byte> _buffer;
+    private readonly Span<byte> _writable;
 
-    private VxlanHeader(Span<byte> buffer) => _buffer = buffer;
+    private VxlanHeader(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _writable = buffer;
+    }
+
+    private VxlanHeader(ReadOnlySpan<byte> buffer) => _buffer = buffer;
+
+    /// <summary>True for a view made from read-only data: it can only be read.</summary>
+    public bool IsReadOnly => _writable.IsEmpty;
+
+    private Span<byte> Writable => _writable.IsEmpty
+        ? throw new InvalidOperationException("this VxlanHeader view was made from read-only data; create it from a Span<byte> to change it")
+        : _writable;
 
     /// <summary>The header and the frame after it.</summary>
-    public Span<byte> Buffer => _buffer;
+    public Span<byte> Buffer => Writable;
+
+    /// <summary>The header and the frame after it, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyBuffer => _buffer;
 
     /// <summary>The flags byte.</summary>
     public byte Flags
     {
         get => _buffer[Field.Flags];
-        set => _buffer[Field.Flags] = value;
+        set => Writable[Field.Flags] = value;
     }
 
     /// <summary>True when the I flag is set (the VNI is valid).</summary>
@@ -66,12 +86,15 @@ public readonly ref struct VxlanHeader
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxVni);
             var low = _buffer[Field.Reserved2];
-            BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.Vni..], (value << 8) | low);
+            BinaryPrimitives.WriteUInt32BigEndian(Writable[Field.Vni..], (value << 8) | low);
         }
     }
 
     /// <summary>The encapsulated Ethernet frame.</summary>
-    public Span<byte> Payload => _buffer[HeaderLength..];
+    public Span<byte> Payload => Writable[HeaderLength..];
+
+    /// <summary>The encapsulated Ethernet frame, as read-only bytes (also on a read-only view).</summary>
+    public ReadOnlySpan<byte> ReadOnlyPayload => _buffer[HeaderLength..];
 
     /// <summary>
     /// Checks that <paramref name="buffer"/> holds a header (<see cref="WireError.Truncated"/>
@@ -90,6 +113,14 @@ public readonly ref struct VxlanHeader
     /// <summary>Creates a view over all of <paramref name="buffer"/> when it passes <see cref="Validate"/>.</summary>
     public static bool TryCreate(Span<byte> buffer, out VxlanHeader header)
     {
+        var valid = TryCreate((ReadOnlySpan<byte>)buffer, out header);
+        header = valid ? new VxlanHeader(buffer[..header._buffer.Length]) : default;
+        return valid;
+    }
+
+    /// <summary>Creates a read-only view (see the remarks on the type) when <paramref name="buffer"/> passes <see cref="Validate"/>.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> buffer, out VxlanHeader header)
+    {
         if (Validate(buffer) != WireError.None)
         {
             header = default;
@@ -100,9 +131,6 @@ public readonly ref struct VxlanHeader
         return true;
     }
 
-    /// <summary>Creates a read-only view (see the remarks on the type).</summary>
-    public static bool TryCreate(ReadOnlySpan<byte> buffer, out VxlanHeader header) =>
-        TryCreate(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(buffer), buffer.Length), out header);
 
     /// <summary>Writes a header for <paramref name="vni"/> (I flag set, reserved bits zero) and returns the view over <paramref name="buffer"/>.</summary>
     /// <exception cref="ArgumentException">The buffer is shorter than the header.</exception>

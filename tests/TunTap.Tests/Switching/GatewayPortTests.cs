@@ -29,7 +29,7 @@ public sealed class GatewayPortTests
         Assert.True(EthernetFrame.TryCreate((ReadOnlySpan<byte>)reply, out var frame));
         Assert.Equal(Mac(1), frame.Destination);
         Assert.Equal(gatewayMac, frame.Source);
-        Assert.True(ArpPacket.TryCreate((ReadOnlySpan<byte>)frame.Payload, out var arp));
+        Assert.True(ArpPacket.TryCreate(frame.ReadOnlyPayload, out var arp));
         Assert.Equal(ArpOperation.Reply, arp.Operation);
         Assert.Equal(Ipv4("10.95.0.1"), arp.SenderProtocolAddress);
         Assert.Equal(gatewayMac, arp.SenderHardwareAddress);

@@ -6,13 +6,13 @@ using TunTap.Switching;
 using TunTap.TestKit;
 using TunTap.Wire;
 using static TunTap.Tests.Switching.SwitchFrames;
+using static TunTap.Tests.Switching.UdpPeer;
 
 namespace TunTap.Tests.Switching;
 
 public sealed class QemuDgramPortTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
     [Fact]
     public void Dgram_specs_give_a_local_address_an_optional_remote_and_namespace_or_unix_paths()
@@ -216,20 +216,5 @@ public sealed class QemuDgramPortTests
         }
 
         return delivered;
-    }
-
-    private static Socket Bound()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(AnyLoopback);
-        return socket;
-    }
-
-    private static async Task<byte[]> ReceiveAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        var buffer = new byte[65536];
-        var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-        return buffer[..n];
     }
 }

@@ -1,18 +1,17 @@
 using System.Net;
-using System.Net.Sockets;
 using TunTap.Buffers;
 using TunTap.Devices;
 using TunTap.Switching;
 using TunTap.TestKit;
 using TunTap.Wire;
 using static TunTap.Tests.Switching.SwitchFrames;
+using static TunTap.Tests.Switching.UdpPeer;
 
 namespace TunTap.Tests.Switching;
 
 public sealed class VxlanPortTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
     [Fact]
     public async Task Vxlan_port_sends_each_frame_as_one_datagram_with_the_vni_header()
@@ -146,28 +145,5 @@ public sealed class VxlanPortTests
                 Assert.Equal(0, allocated);
             }
         }
-    }
-
-    private static byte[] Encapsulate(uint vni, byte[] frame)
-    {
-        var datagram = new byte[VxlanHeader.HeaderLength + frame.Length];
-        VxlanHeader.Write(datagram, vni);
-        frame.CopyTo(datagram, VxlanHeader.HeaderLength);
-        return datagram;
-    }
-
-    private static Socket Bound()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(AnyLoopback);
-        return socket;
-    }
-
-    private static async Task<byte[]> ReceiveAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        var buffer = new byte[65536];
-        var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-        return buffer[..n];
     }
 }

@@ -1,10 +1,10 @@
 using System.Net;
-using System.Net.Sockets;
 using TunTap.Buffers;
 using TunTap.Switching;
 using TunTap.TestKit;
 using TunTap.Wire;
 using static TunTap.Tests.Switching.SwitchFrames;
+using static TunTap.Tests.Switching.UdpPeer;
 
 namespace TunTap.Tests.Switching;
 
@@ -137,28 +137,5 @@ public sealed class VxlanRemotesTests
 
         // Per round: 8 unicast copies to two only, 8 broadcast copies to each.
         Assert.Equal(3 * (8 + 16), port.SentDatagrams);
-    }
-
-    private static byte[] Encapsulate(uint vni, byte[] frame)
-    {
-        var datagram = new byte[VxlanHeader.HeaderLength + frame.Length];
-        VxlanHeader.Write(datagram, vni);
-        frame.CopyTo(datagram, VxlanHeader.HeaderLength);
-        return datagram;
-    }
-
-    private static Socket Bound(string address)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
-        return socket;
-    }
-
-    private static async Task<byte[]> ReceiveAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        var buffer = new byte[65536];
-        var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-        return buffer[..n];
     }
 }

@@ -98,6 +98,27 @@ public class InternetChecksumTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 9)]
+    [InlineData(6, 31)]
+    [InlineData(16, 47)]
+    public void Checksum_without_field_ignores_what_the_field_holds_and_adds_the_pseudo_header(int offset, int length)
+    {
+        var random = new Random(offset * 1000 + length);
+        var message = new byte[length];
+        random.NextBytes(message);
+        const ulong pseudoHeader = 0x1234_5678;
+
+        var actual = InternetChecksum.ComputeWithoutField(pseudoHeader, message, offset);
+
+        message[offset] = 0;
+        message[offset + 1] = 0;
+        Assert.Equal(InternetChecksum.Finish(InternetChecksum.Add(pseudoHeader, message)), actual);
+        message[offset] = (byte)(actual >> 8);
+        message[offset + 1] = (byte)actual;
+        Assert.True(InternetChecksum.IsValid(InternetChecksum.Add(pseudoHeader, message)));
+    }
+
     private static ushort NaiveChecksum(byte[] data)
     {
         uint sum = 0;

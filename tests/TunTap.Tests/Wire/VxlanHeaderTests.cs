@@ -13,8 +13,8 @@ public sealed class VxlanHeaderTests
         Assert.True(VxlanHeader.TryCreate((ReadOnlySpan<byte>)LinuxVni42, out var header));
         Assert.True(header.HasVni);
         Assert.Equal(42u, header.Vni);
-        Assert.Equal(6, header.Payload.Length);
-        Assert.Equal(0xff, header.Payload[0]);
+        Assert.Equal(6, header.ReadOnlyPayload.Length);
+        Assert.Equal(0xff, header.ReadOnlyPayload[0]);
     }
 
     [Fact]

@@ -34,6 +34,29 @@ public sealed class UapiServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Connection_accepted_while_the_server_stops_is_closed()
+    {
+        await using var tun = new ChannelTun("wgx", DeviceMode.Tun);
+        await using var wg = new WireGuardInterface(tun, new WireGuardInterfaceOptions { BindTransport = port => UdpSocketTransport.Bind(new IPEndPoint(IPAddress.Loopback, port)) });
+        await using var server = UapiServer.Listen(wg, _directory);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndPoint!, TestContext.Current.CancellationToken);
+        var accepted = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+
+        // The accept loop hands over a connection it accepted just as the server was told to stop.
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync();
+        await server.StartServing(accepted, stopping.Token);
+
+        // The server closes its end: the client reads the end of the stream, not silence.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, await client.ReceiveAsync(new byte[16], SocketFlags.None, timeout.Token));
+    }
+
+    [Fact]
     public async Task Socket_answers_get_and_set_and_is_removed_on_dispose()
     {
         await using var tun = new ChannelTun("wgs", DeviceMode.Tun);

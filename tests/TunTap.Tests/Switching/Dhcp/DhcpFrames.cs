@@ -75,14 +75,14 @@ internal static class DhcpFrames
     {
         Assert.True(EthernetFrame.TryCreate(frame, out var ethernet));
         Assert.Equal(EtherType.Ipv4, ethernet.EtherType);
-        Assert.True(Ipv4Packet.TryCreate((ReadOnlySpan<byte>)ethernet.Payload, out var ip));
+        Assert.True(Ipv4Packet.TryCreate(ethernet.ReadOnlyPayload, out var ip));
         Assert.True(ip.VerifyHeaderChecksum());
         Assert.Equal(IpProtocol.Udp, ip.Protocol);
-        Assert.True(UdpDatagram.TryCreate((ReadOnlySpan<byte>)ip.Payload, out var udp));
+        Assert.True(UdpDatagram.TryCreate(ip.ReadOnlyPayload, out var udp));
         Assert.True(udp.VerifyChecksum(udp.PseudoHeaderSum(ip.Source, ip.Destination)), "UDP checksum");
         Assert.Equal(DhcpMessage.ServerPort, udp.SourcePort);
         Assert.Equal(DhcpMessage.ClientPort, udp.DestinationPort);
-        Assert.True(DhcpMessage.TryCreate((ReadOnlySpan<byte>)udp.Payload, out var message));
+        Assert.True(DhcpMessage.TryCreate(udp.ReadOnlyPayload, out var message));
         Assert.Equal(DhcpMessage.BootReply, message.Op);
         var options = new Dictionary<byte, byte[]>();
         foreach (var code in new byte[] { 1, 3, 6, 51, 53, 54, 58, 59 })
@@ -93,6 +93,6 @@ internal static class DhcpFrames
             }
         }
 
-        return new Reply(ethernet.Destination, ethernet.Source, ip.Source, ip.Destination, message.MessageType, message.TransactionId, message.YourAddress, message.ClientAddress, message.Broadcast, message.ClientMac, options, udp.Payload.Length);
+        return new Reply(ethernet.Destination, ethernet.Source, ip.Source, ip.Destination, message.MessageType, message.TransactionId, message.YourAddress, message.ClientAddress, message.Broadcast, message.ClientMac, options, udp.ReadOnlyPayload.Length);
     }
 }

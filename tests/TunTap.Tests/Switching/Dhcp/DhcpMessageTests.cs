@@ -11,9 +11,9 @@ public sealed class DhcpMessageTests
     {
         var frame = Convert.FromHexString(ScapyDiscover);
         Assert.True(EthernetFrame.TryCreate((ReadOnlySpan<byte>)frame, out var ethernet));
-        Assert.True(Ipv4Packet.TryCreate((ReadOnlySpan<byte>)ethernet.Payload, out var ip));
-        Assert.True(UdpDatagram.TryCreate((ReadOnlySpan<byte>)ip.Payload, out var udp));
-        Assert.True(DhcpMessage.TryCreate((ReadOnlySpan<byte>)udp.Payload, out var message));
+        Assert.True(Ipv4Packet.TryCreate(ethernet.ReadOnlyPayload, out var ip));
+        Assert.True(UdpDatagram.TryCreate(ip.ReadOnlyPayload, out var udp));
+        Assert.True(DhcpMessage.TryCreate(udp.ReadOnlyPayload, out var message));
 
         Assert.Equal(DhcpMessage.BootRequest, message.Op);
         Assert.Equal(1, message.HardwareType);

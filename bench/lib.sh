@@ -1,0 +1,80 @@
+# Shared by the end-to-end benchmarks (bench/*.sh): source it after `cd` to the repository root.
+# Installing missing tools, namespaces and the veth between two of them, stopping background
+# processes, removing namespaces, waiting for a ping, and the median of a list of numbers.
+
+# bench_require COMMAND[=PACKAGE]...: installs (apt) the package of every command that is missing
+# (the package is named like the command unless given).
+bench_require() {
+  local need=() spec
+  for spec in "$@"; do
+    command -v "${spec%%=*}" >/dev/null || need+=("${spec#*=}")
+  done
+  if [ "${#need[@]}" -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+}
+
+# A random 6-hex-digit suffix for namespace and device names.
+bench_suffix() { head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# bench_add_namespaces NS...: creates each namespace with loopback up and IPv6 off (only what the
+# benchmark sends crosses its links: no autoconfiguration chatter).
+bench_add_namespaces() {
+  local ns
+  for ns in "$@"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  done
+}
+
+# bench_veth NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B: a veth pair between two namespaces, addressed and up.
+bench_veth() {
+  ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+  ip -n "$1" addr add "$3" dev "$2"
+  ip -n "$4" addr add "$6" dev "$5"
+  ip -n "$1" link set "$2" up
+  ip -n "$4" link set "$5" up
+}
+
+# bench_stop PID...: SIGTERM (a background job of a script ignores SIGINT), up to 10 s to exit, then SIGKILL.
+bench_stop() {
+  local p
+  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "$@"; do
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+}
+
+# bench_kill_netns NS...: kills whatever still runs in the namespaces (forked daemons, servers).
+bench_kill_netns() {
+  local ns
+  for ns in "$@"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+  done
+}
+
+# bench_remove_namespaces NS...: kills what runs in them and deletes them (missing ones are fine).
+bench_remove_namespaces() {
+  local ns
+  for ns in "$@"; do
+    bench_kill_netns "$ns"
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
+# bench_wait_ping NS TARGET: succeeds once TARGET answers a ping from NS (up to about 10 s).
+bench_wait_ping() {
+  for _ in $(seq 100); do
+    ip netns exec "$1" ping -c1 -W1 "$2" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# The median of the numbers on stdin (space or newline separated; the lower middle one of an even
+# count); 0 when there are none.
+median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }
