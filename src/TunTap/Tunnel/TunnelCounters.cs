@@ -1,3 +1,5 @@
+using TunTap.Services;
+
 namespace TunTap.Tunnel;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace TunTap.Tunnel;
 /// </summary>
 public sealed class TunnelCounters
 {
-    private readonly long[] _dropped = new long[Enum.GetValues<TunnelDropReason>().Length];
+    private readonly DropCounters<TunnelDropReason> _dropped = new();
     private long _txPackets;
     private long _txBytes;
     private long _txWireBytes;
@@ -54,19 +56,7 @@ public sealed class TunnelCounters
     public long Connections => Interlocked.Read(ref _connections);
 
     /// <summary>All drops, every reason.</summary>
-    public long Dropped
-    {
-        get
-        {
-            long total = 0;
-            for (var i = 0; i < _dropped.Length; i++)
-            {
-                total += Interlocked.Read(ref _dropped[i]);
-            }
-
-            return total;
-        }
-    }
+    public long Dropped => _dropped.Total;
 
     /// <summary>Whether a peer is connected now.</summary>
     public bool IsConnected => _peer is not null;
@@ -75,7 +65,7 @@ public sealed class TunnelCounters
     public string? Peer => _peer;
 
     /// <summary>Drops for one reason.</summary>
-    public long GetDropped(TunnelDropReason reason) => Interlocked.Read(ref _dropped[(int)reason]);
+    public long GetDropped(TunnelDropReason reason) => _dropped.Get(reason);
 
     internal void AddTx(long packets, long bytes, long wireBytes)
     {
@@ -98,7 +88,7 @@ public sealed class TunnelCounters
 
     internal void AddRxWire(long wireBytes) => Interlocked.Add(ref _rxWireBytes, wireBytes);
 
-    internal void AddDropped(TunnelDropReason reason, long count = 1) => Interlocked.Add(ref _dropped[(int)reason], count);
+    internal void AddDropped(TunnelDropReason reason, long count = 1) => _dropped.Count(reason, count);
 
     internal void Connected(string peer)
     {
