@@ -102,13 +102,20 @@ public sealed class PeerTimers : IDisposable
     }
 
     /// <summary>A data packet was received: answer with a keepalive if we send nothing for KeepaliveTimeout.</summary>
-    public void OnDataReceived()
+    public void OnDataReceived() => OnDataReceived(1);
+
+    /// <summary>
+    /// <paramref name="packets"/> data packets were received together: the same as that many
+    /// <see cref="OnDataReceived()"/> calls in a row, under one lock.
+    /// </summary>
+    public void OnDataReceived(int packets)
     {
         lock (_lock)
         {
             if (!_keepalivePending)
             {
                 StartLocked(_sendKeepalive, ref _keepalivePending, WireGuardTimings.KeepaliveTimeout);
+                _needAnotherKeepalive |= packets > 1 && _keepalivePending;
             }
             else
             {
