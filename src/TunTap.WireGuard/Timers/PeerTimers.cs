@@ -320,6 +320,13 @@ public sealed class PeerTimers : IDisposable
 
     private void Stop(ITimer timer, ref bool pending)
     {
+        // A timer is only armed while its flag is set (both change under the lock): an idle one
+        // needs no call into the timer queue, which the data path would otherwise make per batch.
+        if (!pending)
+        {
+            return;
+        }
+
         pending = false;
         if (!_disposed)
         {
