@@ -50,20 +50,17 @@ public sealed partial class WireGuardDevice
         var outgoing = new OutgoingBatch(SendBatchCapacity, vnet ? ArenaSize : 0);
         var largest = _bufferSize - HeaderRoom - TransportDataMessage.TagSize;
         var descriptor = (_tun as TunDevice)?.Queues[0].FileDescriptor;
-        var full = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             int count;
             try
             {
-                // After a full batch more is most likely queued: read again without asking poll() first.
-                if (descriptor is not null && !full && !DescriptorWait.WaitReadable(descriptor, WaitSliceMilliseconds))
+                if (descriptor is not null && !DescriptorWait.WaitReadable(descriptor, WaitSliceMilliseconds))
                 {
                     continue;
                 }
 
                 count = await _tun.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-                full = count == batch.Capacity;
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Threading.Channels.ChannelClosedException)
             {
