@@ -663,11 +663,15 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
                 return;
             }
 
+            // The retransmit timer is armed before the send: the response may be handled (and the
+            // timer stopped) on the receive thread before this send returns, and a timer armed after
+            // that would retransmit a finished handshake, whose response then stops the keepalive
+            // the peer owes us. A failed send is retried by it too.
+            peer.Timers.OnHandshakeInitiated();
             await _udp.SendAsync(buffer.AsMemory(0, HandshakeInitiationMessage.Size), endpoint, _stop.Token).ConfigureAwait(false);
             Counters.InitiationSent();
             peer.AddSent(HandshakeInitiationMessage.Size);
             peer.Timers.OnAnyAuthenticatedPacketTraversal();
-            peer.Timers.OnHandshakeInitiated();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
         {
