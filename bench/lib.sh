@@ -75,6 +75,9 @@ bench_wait_ping() {
   return 1
 }
 
+# Busy and total jiffies of all CPUs so far (from /proc/stat).
+cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+
 # The median of the numbers on stdin (space or newline separated; the lower middle one of an even
 # count); 0 when there are none.
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }

@@ -59,8 +59,6 @@ bench_add_namespaces "$S" "$C"
 bench_veth "$S" tt-u0 192.168.77.1/24 "$C" tt-u1 192.168.77.2/24
 
 cores=$(nproc)
-# Busy and total jiffies of all CPUs so far.
-cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
 
 # iperf3 from C to SERVER_ADDR; prints Gbit/s received and appends the busy cores to $work/cores.
 iperf() {

@@ -5,7 +5,10 @@
 # the bare veth. Prints Gbit/s (median of --runs) and the ratios tuntap/wireguard-go and
 # tuntap/HEAD, then handshakes per second on one core and bytes allocated per packet from the
 # BenchmarkDotNet micro benchmarks (bench/TunTap.Benchmarks, WireGuardBenchmarks).
-# Absolute numbers on a shared machine are noise; the ratios are the result.
+# Absolute numbers on a shared machine are noise; the ratios are the result. It also prints how
+# many CPU cores were busy (whole machine, from /proc/stat) during each transfer, for tuntap and
+# HEAD, and the Gbit/s per busy core: when both keep every core busy, speed is bounded by the cost
+# per byte, and that column compares it.
 #
 # Usage: sudo bench/wg.sh [--runs N] [-t|--seconds S] [--omit S] [--tools "tuntap wggo head veth micro"]
 # --omit S (default 1) leaves each transfer's first S seconds out of the result for every tool
@@ -68,15 +71,22 @@ bench_add_namespaces "$S" "$C"
 bench_veth "$S" tt-u0 192.168.77.1/24 "$C" tt-u1 192.168.77.2/24
 (umask 077; wg genkey >"$work/s.key"; wg genkey >"$work/c.key")
 
-# iperf3 from C to SERVER_ADDR with STREAMS parallel streams; prints Gbit/s received.
+cores=$(nproc)
+
+# iperf3 from C to SERVER_ADDR with STREAMS parallel streams; prints Gbit/s received and appends
+# the busy cores during the transfer to $work/cores-STREAMS.
 iperf() {
   local server=$1 streams=$2
   ip netns exec "$S" timeout $((seconds + omit + 20)) iperf3 -s -1 -B "$server" --forceflush >"$work/iperf-s.log" 2>&1 &
   local srv=$!
   for _ in $(seq 100); do grep -q "Server listening" "$work/iperf-s.log" 2>/dev/null && break; sleep 0.1; done
-  local gbps
+  local gbps before after
+  before=$(cpu_jiffies)
   gbps=$(ip netns exec "$C" timeout $((seconds + omit + 15)) iperf3 -c "$server" -t "$seconds" -O "$omit" -P "$streams" -J 2>/dev/null \
     | jq -r '.end.sum_received.bits_per_second // 0 | . / 1e9 | . * 1000 | round / 1000' || echo 0)
+  after=$(cpu_jiffies)
+  awk -v b="$before" -v a="$after" -v n="$cores" 'BEGIN { split(b, x, " "); split(a, y, " ");
+    t = y[2] - x[2]; printf "%.2f\n", (t > 0 ? (y[1] - x[1]) / t * n : 0) }' >>"$work/cores-$streams"
   wait "$srv" 2>/dev/null || true
   echo "${gbps:-0}"
 }
@@ -110,9 +120,10 @@ start_wg() {
   return 1
 }
 
-# Prints "single multi" medians for one tool.
+# Prints "single multi cores-single cores-multi" medians for one tool.
 measure() {
   local tool=$1 one=() four=()
+  : >"$work/cores-1"; : >"$work/cores-4"
   if [ "$tool" = veth ]; then
     for _ in $(seq "$runs"); do one+=("$(iperf 192.168.77.1 1)"); four+=("$(iperf 192.168.77.1 4)"); done
   elif start_wg "$tool"; then
@@ -123,26 +134,31 @@ measure() {
     one=(0) four=(0)
   fi
   stop_all
-  echo "$(echo "${one[*]}" | median) $(echo "${four[*]}" | median)"
+  echo "$(echo "${one[*]}" | median) $(echo "${four[*]}" | median) $(median <"$work/cores-1") $(median <"$work/cores-4")"
 }
 
-declare -A single multi
+declare -A single multi single_cores multi_cores
 for tool in tuntap wggo head veth; do
-  single[$tool]=0 multi[$tool]=0
+  single[$tool]=0 multi[$tool]=0 single_cores[$tool]=0 multi_cores[$tool]=0
   has "$tool" || continue
   printf 'measuring %s (%s runs x %ss, 1 and 4 streams)...\n' "$tool" "$runs" "$seconds" >&2
-  read -r single[$tool] multi[$tool] < <(measure "$tool")
+  read -r single[$tool] multi[$tool] single_cores[$tool] multi_cores[$tool] < <(measure "$tool")
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0 ? sprintf("%.2fx", a / b) : "n/a") }'; }
-printf '\n%-8s %9s %9s %9s %9s %14s %14s\n' streams tuntap wg-go wg-head veth tuntap/wg-go tuntap/head
+per_core() { awk -v g="$1" -v c="$2" 'BEGIN { printf "%.2f", (c > 0 ? g / c : 0) }'; }
+printf '\n%-8s %9s %9s %9s %9s %14s %14s %12s %16s\n' streams tuntap wg-go wg-head veth tuntap/wg-go tuntap/head \
+  "cores(t/h)" "Gbit/core(t/h)"
 for streams in 1 4; do
-  if [ "$streams" = 1 ]; then declare -n r=single; else declare -n r=multi; fi
-  printf '%-8s %9.3f %9.3f %9.3f %9.3f %14s %14s\n' "$streams" "${r[tuntap]}" "${r[wggo]}" "${r[head]}" "${r[veth]}" \
-    "$(ratio "${r[tuntap]}" "${r[wggo]}")" "$(ratio "${r[tuntap]}" "${r[head]}")"
-  unset -n r
+  if [ "$streams" = 1 ]; then declare -n r=single c=single_cores; else declare -n r=multi c=multi_cores; fi
+  printf '%-8s %9.3f %9.3f %9.3f %9.3f %14s %14s %12s %16s\n' "$streams" "${r[tuntap]}" "${r[wggo]}" "${r[head]}" "${r[veth]}" \
+    "$(ratio "${r[tuntap]}" "${r[wggo]}")" "$(ratio "${r[tuntap]}" "${r[head]}")" \
+    "$(printf '%.2f/%.2f' "${c[tuntap]}" "${c[head]}")" \
+    "$(per_core "${r[tuntap]}" "${c[tuntap]}")/$(per_core "${r[head]}" "${c[head]}")"
+  unset -n r c
 done
-echo "(Gbit/s, iperf3 TCP, median of $runs runs of ${seconds}s after ${omit}s left out; tunnel MTU 1420; wg-go is Debian's wireguard-go)"
+echo "(Gbit/s, iperf3 TCP, median of $runs runs of ${seconds}s after ${omit}s left out; tunnel MTU 1420; wg-go is Debian's wireguard-go;"
+echo " cores: busy CPUs of $cores during the transfer, whole machine, t = tuntap, h = wg-head)"
 
 if has micro; then
   printf '\nmeasuring handshakes and per-packet allocation (BenchmarkDotNet, short job, one thread)...\n' >&2

@@ -66,6 +66,8 @@ public sealed class WireGuardCounters
 
     internal void DataReceived() => Interlocked.Increment(ref _dataPacketsReceived);
 
+    internal void DataReceived(int count) => Interlocked.Add(ref _dataPacketsReceived, count);
+
     internal void KeepaliveReceived() => Interlocked.Increment(ref _keepalivesReceived);
 
     internal void DropOther() => Interlocked.Increment(ref _dropped);

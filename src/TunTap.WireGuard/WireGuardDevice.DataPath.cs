@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
 using TunTap.Devices;
@@ -66,6 +67,7 @@ public sealed partial class WireGuardDevice
                 return;
             }
 
+            var now = _time.GetTimestamp();
             for (var i = 0; i < count; i++)
             {
                 var array = batch.GetArray(i);
@@ -79,7 +81,7 @@ public sealed partial class WireGuardDevice
                         continue;
                     }
 
-                    await QueueAsync(outgoing, peer, array, 0, length, cancellationToken).ConfigureAwait(false);
+                    await QueueAsync(outgoing, peer, array, 0, length, now, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -106,11 +108,11 @@ public sealed partial class WireGuardDevice
                         continue;
                     }
 
-                    await QueueAsync(outgoing, target, array, 0, length, cancellationToken).ConfigureAwait(false);
+                    await QueueAsync(outgoing, target, array, 0, length, now, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
-                await QueueSuperPacketAsync(outgoing, target, array, length, header, largest, cancellationToken).ConfigureAwait(false);
+                await QueueSuperPacketAsync(outgoing, target, array, length, header, largest, now, cancellationToken).ConfigureAwait(false);
             }
 
             await SendOutgoingAsync(outgoing, cancellationToken).ConfigureAwait(false);
@@ -119,7 +121,7 @@ public sealed partial class WireGuardDevice
     }
 
     /// <summary>Cuts the super packet at <c>array[16..16+length]</c> into the arena and queues each segment.</summary>
-    private async ValueTask QueueSuperPacketAsync(OutgoingBatch outgoing, WireGuardPeer peer, byte[] array, int length, VirtioNetHeader header, int largest, CancellationToken cancellationToken)
+    private async ValueTask QueueSuperPacketAsync(OutgoingBatch outgoing, WireGuardPeer peer, byte[] array, int length, VirtioNetHeader header, int largest, long now, CancellationToken cancellationToken)
     {
         var needed = GsoSegmenter.SegmentedLength(array.AsSpan(HeaderRoom, length), header, 0, SegmentGap);
         if (needed < 0 || needed + SegmentGap > outgoing.Arena.Length)
@@ -153,22 +155,23 @@ public sealed partial class WireGuardDevice
                 continue;
             }
 
-            await QueueAsync(outgoing, peer, outgoing.Arena, start + segments.OffsetOf(s) - HeaderRoom, segmentLength, cancellationToken).ConfigureAwait(false);
+            await QueueAsync(outgoing, peer, outgoing.Arena, start + segments.OffsetOf(s) - HeaderRoom, segmentLength, now, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Encrypts the packet at <c>buffer[offset+16..]</c> in place (its header goes into the 16 bytes
     /// in front) and adds it to the batch; without usable keys it is staged and a handshake started.
+    /// <paramref name="now"/> is the clock when the TUN batch was read (key ages are checked against it).
     /// </summary>
-    private async ValueTask QueueAsync(OutgoingBatch outgoing, WireGuardPeer peer, byte[] buffer, int offset, int length, CancellationToken cancellationToken)
+    private async ValueTask QueueAsync(OutgoingBatch outgoing, WireGuardPeer peer, byte[] buffer, int offset, int length, long now, CancellationToken cancellationToken)
     {
         if (!outgoing.CanAdd(peer))
         {
             await SendOutgoingAsync(outgoing, cancellationToken).ConfigureAwait(false);
         }
 
-        var datagram = PrepareSeal(peer, buffer.AsSpan(offset), length, out var endpoint, out var needsRekey, out var keypair, out var counter);
+        var datagram = PrepareSeal(peer, buffer.AsSpan(offset), length, now, out var endpoint, out var needsRekey, out var keypair, out var counter);
         if (datagram < 0)
         {
             BeginHandshake(peer, isRetry: false);
@@ -241,6 +244,7 @@ public sealed partial class WireGuardDevice
         using var spare = new PacketBatch(vnet ? CoalescedBatchCapacity : ReceiveBatchCapacity, vnet ? VirtioNetHeader.Size + MaxSuperPacket : _bufferSize);
         var coalescer = vnet ? new TcpCoalescer(DeviceMode.Tun, CoalescedBatchCapacity) : null;
         var inner = new int[ReceiveBatchCapacity];
+        var tally = new IncomingTally(Counters);
         var socket = udp as UdpSocketTransport;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -269,9 +273,18 @@ public sealed partial class WireGuardDevice
 
             try
             {
-                for (var i = 0; i < count; i++)
+                tally.Now = _time.GetTimestamp();
+                ResetReceiveLookups();
+                try
                 {
-                    inner[i] = await ProcessDatagramAsync(batch, i, cancellationToken).ConfigureAwait(false);
+                    for (var i = 0; i < count; i++)
+                    {
+                        inner[i] = await ProcessDatagramAsync(batch, i, tally, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    tally.Flush();
                 }
 
                 await WriteReceivedAsync(batch.Packets, inner, count, spare, coalescer, cancellationToken).ConfigureAwait(false);
@@ -288,43 +301,84 @@ public sealed partial class WireGuardDevice
         }
     }
 
-    /// <summary>Handles datagram <paramref name="index"/>; returns the length of the inner packet to write (0: nothing).</summary>
-    private async ValueTask<int> ProcessDatagramAsync(UdpReceiveBatch batch, int index, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles datagram <paramref name="index"/>; returns the length of the inner packet to write (0:
+    /// nothing). Transport data is tallied; anything else first reports the tally and forgets the
+    /// batch's lookups, so handshakes see the same order of events as without batching.
+    /// </summary>
+    private ValueTask<int> ProcessDatagramAsync(UdpReceiveBatch batch, int index, IncomingTally tally, CancellationToken cancellationToken)
     {
         var buffer = batch.Packets.GetArray(index);
         var length = batch.GetDatagramLength(index);
-        var remote = batch.GetRemote(index);
+        if (MessageHeader.ReadType(buffer.AsSpan(0, length)) == MessageType.TransportData)
+        {
+            int inner;
+            WireGuardPeer? confirmedPeer;
+            try
+            {
+                (inner, confirmedPeer) = OpenData(buffer.AsSpan(0, length), batch.GetRemote(index), tally);
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                Counters.DropOther();
+                return new ValueTask<int>(0);
+            }
+
+            if (confirmedPeer is null)
+            {
+                return new ValueTask<int>(inner);
+            }
+
+            tally.Flush();
+            return FlushStagedThenAsync(confirmedPeer, inner, cancellationToken);
+        }
+
+        tally.Flush();
+        ResetReceiveLookups();
+        return ProcessHandshakeDatagramAsync(buffer, length, batch.GetRemote(index), cancellationToken);
+    }
+
+    private async ValueTask<int> FlushStagedThenAsync(WireGuardPeer confirmedPeer, int inner, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushStagedAsync(confirmedPeer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or IOException or System.Security.Cryptography.CryptographicException)
+        {
+            Counters.DropOther();
+        }
+
+        return inner;
+    }
+
+    /// <summary>Handles a datagram that is not transport data (handshake messages, cookie replies, junk); returns 0.</summary>
+    private async ValueTask<int> ProcessHandshakeDatagramAsync(byte[] buffer, int length, SocketAddress remote, CancellationToken cancellationToken)
+    {
         try
         {
             switch (MessageHeader.ReadType(buffer.AsSpan(0, length)))
             {
                 case MessageType.HandshakeInitiation:
                     await HandleInitiationAsync(buffer, length, remote, cancellationToken).ConfigureAwait(false);
-                    return 0;
+                    break;
                 case MessageType.HandshakeResponse:
                     await HandleResponseAsync(buffer, length, remote, cancellationToken).ConfigureAwait(false);
-                    return 0;
+                    break;
                 case MessageType.CookieReply:
                     HandleCookieReply(buffer.AsSpan(0, length));
-                    return 0;
-                case MessageType.TransportData:
-                    var (inner, confirmedPeer) = OpenData(buffer.AsSpan(0, length), remote);
-                    if (confirmedPeer is not null)
-                    {
-                        await FlushStagedAsync(confirmedPeer, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    return inner;
+                    break;
                 default:
                     Counters.DropInvalid();
-                    return 0;
+                    break;
             }
         }
         catch (Exception e) when (e is SocketException or IOException or System.Security.Cryptography.CryptographicException)
         {
             Counters.DropOther();
-            return 0;
         }
+
+        return 0;
     }
 
     /// <summary>Writes the decrypted packets (<paramref name="inner"/>: their lengths, 0 for none) in order.</summary>

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using TunTap.Devices;
+using TunTap.WireGuard.Crypto;
 using TunTap.WireGuard.Messages;
 using TunTap.WireGuard.Noise;
 using TunTap.WireGuard.Routing;
@@ -47,6 +48,12 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
     private Task? _tunLoop;
     private Task? _udpLoop;
     private CancellationTokenSource? _udpStop;
+    // Lookups the receive loop reuses within one batch (only that loop touches them).
+    private readonly byte[] _receiveSource = new byte[16];
+    private int _receiveSourceLength = -1;
+    private WireGuardPeer? _receiveSourcePeer;
+    private uint _receiveIndex;
+    private IndexEntry? _receiveIndexEntry;
     private long _loadWindowStart;
     private int _handshakesInWindow;
     private int _disposed;
@@ -370,7 +377,7 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
     /// <summary>Encrypts the packet at <c>message[16..16+length]</c> in place, header in front, padding and tag behind; returns the datagram length, -1 without usable keys.</summary>
     private int Seal(WireGuardPeer peer, Span<byte> buffer, int length, out SocketAddress? endpoint, out bool needsRekey)
     {
-        var datagram = PrepareSeal(peer, buffer, length, out endpoint, out needsRekey, out var keypair, out var counter);
+        var datagram = PrepareSeal(peer, buffer, length, _time.GetTimestamp(), out endpoint, out needsRekey, out var keypair, out var counter);
         if (datagram >= 0)
         {
             var message = buffer[..datagram];
@@ -384,13 +391,13 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
     /// The in-order half of <see cref="Seal"/>: claims the counter, writes the header and the zero
     /// padding; <see cref="EncryptPrepared"/> (any thread) finishes. Returns the datagram length, -1 without usable keys.
     /// </summary>
-    private int PrepareSeal(WireGuardPeer peer, Span<byte> buffer, int length, out SocketAddress? endpoint, out bool needsRekey, out Keypair? keypair, out ulong counter)
+    private int PrepareSeal(WireGuardPeer peer, Span<byte> buffer, int length, long now, out SocketAddress? endpoint, out bool needsRekey, out Keypair? keypair, out ulong counter)
     {
         needsRekey = false;
         counter = 0;
         endpoint = peer.EndpointAddress;
         keypair = peer.Current;
-        if (endpoint is null || keypair is null || _time.GetElapsedTime(keypair.CreatedTimestamp) >= WireGuardTimings.RejectAfterTime)
+        if (endpoint is null || keypair is null || _time.GetElapsedTime(keypair.CreatedTimestamp, now) >= WireGuardTimings.RejectAfterTime)
         {
             return -1;
         }
@@ -404,7 +411,7 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
         buffer.Slice(HeaderRoom + length, padded - length).Clear();
         var message = TransportDataMessage.Create(buffer, padded, keypair.RemoteIndex, counter);
         needsRekey = keypair.IsInitiator &&
-            (counter >= WireGuardTimings.RekeyAfterMessages || _time.GetElapsedTime(keypair.CreatedTimestamp) >= WireGuardTimings.RekeyAfterTime);
+            (counter >= WireGuardTimings.RekeyAfterMessages || _time.GetElapsedTime(keypair.CreatedTimestamp, now) >= WireGuardTimings.RekeyAfterTime);
         return message.Buffer.Length;
     }
 
@@ -412,8 +419,12 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
     internal static void EncryptPrepared(int lane, Keypair keypair, ulong counter, Span<byte> datagram) =>
         keypair.Send.Seal(lane, counter, datagram[HeaderRoom..^TransportDataMessage.TagSize], datagram[^TransportDataMessage.TagSize..]);
 
-    /// <summary>Decrypts a transport message in place; returns the inner packet length (0: keepalive or dropped) and the peer whose keys it just confirmed.</summary>
-    private (int Length, WireGuardPeer? Confirmed) OpenData(Span<byte> datagram, SocketAddress remote)
+    /// <summary>
+    /// Decrypts a transport message in place on the receive loop (its own cipher lane); returns the
+    /// inner packet length (0: keepalive or dropped) and the peer whose keys it just confirmed.
+    /// Byte counts, timers and the received counter go to <paramref name="tally"/>, told once per batch.
+    /// </summary>
+    private (int Length, WireGuardPeer? Confirmed) OpenData(Span<byte> datagram, SocketAddress remote, IncomingTally tally)
     {
         if (!TransportDataMessage.TryCreate(datagram, out var message))
         {
@@ -421,21 +432,16 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
             return (0, null);
         }
 
-        IndexEntry? entry;
-        lock (_indexLock)
-        {
-            _indexes.TryGetValue(message.ReceiverIndex, out entry);
-        }
-
+        var entry = FindReceiveIndex(message.ReceiverIndex);
         var keypair = entry?.Keypair;
-        if (keypair is null || _time.GetElapsedTime(keypair.CreatedTimestamp) >= WireGuardTimings.RejectAfterTime)
+        if (keypair is null || _time.GetElapsedTime(keypair.CreatedTimestamp, tally.Now) >= WireGuardTimings.RejectAfterTime)
         {
             Counters.DropInvalid();
             return (0, null);
         }
 
         var counter = message.Counter;
-        if (!keypair.Receive.Open(counter, message.Payload, message.Tag))
+        if (!keypair.Receive.Open(TransportKey.ReceiveLane, counter, message.Payload, message.Tag))
         {
             Counters.DropInvalid();
             return (0, null);
@@ -449,9 +455,9 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
 
         var peer = entry!.Peer;
         peer.UpdateEndpoint(remote);
-        peer.AddReceived(datagram.Length);
         WireGuardPeer? confirmed = null;
-        if (!keypair.IsInitiator && peer.IsNext(keypair))
+        var current = peer.Current;
+        if (!keypair.IsInitiator && !ReferenceEquals(current, keypair) && peer.IsNext(keypair))
         {
             var retired = new List<Keypair>();
             if (peer.ConfirmKeypair(keypair, retired))
@@ -462,22 +468,20 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
             }
         }
 
-        if (keypair.IsInitiator && ReferenceEquals(peer.Current, keypair) &&
-            _time.GetElapsedTime(keypair.CreatedTimestamp) >= WireGuardTimings.RekeyOnReceiveAge)
+        if (keypair.IsInitiator && ReferenceEquals(current, keypair) &&
+            _time.GetElapsedTime(keypair.CreatedTimestamp, tally.Now) >= WireGuardTimings.RekeyOnReceiveAge)
         {
             BeginHandshake(peer, isRetry: false);
         }
 
-        peer.Timers.OnAnyAuthenticatedPacketReceived();
-        peer.Timers.OnAnyAuthenticatedPacketTraversal();
         var payload = message.Payload;
+        tally.AddAuthenticated(peer, datagram.Length, isData: payload.Length > 0);
         if (payload.Length == 0)
         {
             Counters.KeepaliveReceived();
             return (0, confirmed);
         }
 
-        peer.Timers.OnDataReceived();
         var length = IpPacketLength(payload);
         if (length <= 0 || length > payload.Length)
         {
@@ -485,21 +489,61 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
             return (0, confirmed);
         }
 
-        var source = IpAddressField(payload[..length], source: true);
+        if (!ReferenceEquals(FindAllowedSource(IpAddressField(payload[..length], source: true)), peer))
+        {
+            Counters.DropSourceNotAllowed();
+            return (0, confirmed);
+        }
+
+        tally.AddAccepted();
+        return (length, confirmed);
+    }
+
+    /// <summary>Forgets the receive loop's lookups of the previous batch (config and keys may have changed since).</summary>
+    private void ResetReceiveLookups()
+    {
+        _receiveIndexEntry = null;
+        _receiveSourceLength = -1;
+        _receiveSourcePeer = null;
+    }
+
+    /// <summary>The index table entry for a receiver index; the receive loop's last answer is reused within a batch.</summary>
+    private IndexEntry? FindReceiveIndex(uint index)
+    {
+        if (_receiveIndexEntry is { } cached && _receiveIndex == index)
+        {
+            return cached;
+        }
+
+        IndexEntry? entry;
+        lock (_indexLock)
+        {
+            _indexes.TryGetValue(index, out entry);
+        }
+
+        _receiveIndex = index;
+        _receiveIndexEntry = entry;
+        return entry;
+    }
+
+    /// <summary>The peer whose allowed IPs hold a decrypted packet's source; the receive loop's last answer is reused within a batch.</summary>
+    private WireGuardPeer? FindAllowedSource(ReadOnlySpan<byte> source)
+    {
+        if (source.Length == _receiveSourceLength && source.SequenceEqual(_receiveSource.AsSpan(0, source.Length)))
+        {
+            return _receiveSourcePeer;
+        }
+
         WireGuardPeer? allowed;
         lock (_configLock)
         {
             allowed = _allowedIps.Lookup(source);
         }
 
-        if (!ReferenceEquals(allowed, peer))
-        {
-            Counters.DropSourceNotAllowed();
-            return (0, confirmed);
-        }
-
-        Counters.DataReceived();
-        return (length, confirmed);
+        source.CopyTo(_receiveSource);
+        _receiveSourceLength = source.Length;
+        _receiveSourcePeer = allowed;
+        return allowed;
     }
 
     private void Stage(WireGuardPeer peer, ReadOnlySpan<byte> packet)
@@ -619,11 +663,15 @@ public sealed partial class WireGuardDevice : IAsyncDisposable
                 return;
             }
 
+            // The retransmit timer is armed before the send: the response may be handled (and the
+            // timer stopped) on the receive thread before this send returns, and a timer armed after
+            // that would retransmit a finished handshake, whose response then stops the keepalive
+            // the peer owes us. A failed send is retried by it too.
+            peer.Timers.OnHandshakeInitiated();
             await _udp.SendAsync(buffer.AsMemory(0, HandshakeInitiationMessage.Size), endpoint, _stop.Token).ConfigureAwait(false);
             Counters.InitiationSent();
             peer.AddSent(HandshakeInitiationMessage.Size);
             peer.Timers.OnAnyAuthenticatedPacketTraversal();
-            peer.Timers.OnHandshakeInitiated();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
         {

@@ -6,14 +6,18 @@ namespace TunTap.WireGuard.Crypto;
 /// One direction's transport-data key: ChaCha20-Poly1305 used in place on packet buffers with the
 /// message counter as nonce. Encrypting and decrypting allocate nothing. The BCL cipher keeps
 /// native per-instance state (an OpenSSL context), so one instance must not be used by two threads
-/// at once: <see cref="Seal(ulong, Span{byte}, Span{byte})"/> and <see cref="Open"/> share a locked
+/// at once: <see cref="Seal(ulong, Span{byte}, Span{byte})"/> and <see cref="Open(ulong, Span{byte}, ReadOnlySpan{byte})"/> share a locked
 /// instance, and each of the <see cref="Lanes"/> lanes has its own, for a data-path thread that
-/// owns that lane (no lock).
+/// owns that lane (no lock): the device seals on lanes 0 and 1 and opens on
+/// <see cref="ReceiveLane"/>.
 /// </summary>
 public sealed class TransportKey : IDisposable
 {
-    /// <summary>Lanes for <see cref="Seal(int, ulong, Span{byte}, Span{byte})"/>.</summary>
-    public const int Lanes = 2;
+    /// <summary>Lanes for <see cref="Seal(int, ulong, Span{byte}, Span{byte})"/> and <see cref="Open(int, ulong, Span{byte}, ReadOnlySpan{byte})"/>.</summary>
+    public const int Lanes = 3;
+
+    /// <summary>The lane of a device's receive loop.</summary>
+    public const int ReceiveLane = 2;
 
     private readonly ChaCha20Poly1305 _aead;
     private readonly Lock _lock = new();
@@ -65,6 +69,26 @@ public sealed class TransportKey : IDisposable
                 _aead.Decrypt(nonce, payload, tag[..ChaChaPoly.TagSize], payload);
             }
 
+            return true;
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Open(ulong, Span{byte}, ReadOnlySpan{byte})"/> on lane <paramref name="lane"/>'s
+    /// own instance (made on first use): the caller guarantees one thread per lane at a time.
+    /// </summary>
+    public bool Open(int lane, ulong counter, Span<byte> payload, ReadOnlySpan<byte> tag)
+    {
+        var aead = _lanes[lane] ?? CreateLane(lane);
+        Span<byte> nonce = stackalloc byte[AeadNonce.Size];
+        AeadNonce.Write(counter, nonce);
+        try
+        {
+            aead.Decrypt(nonce, payload, tag[..ChaChaPoly.TagSize], payload);
             return true;
         }
         catch (AuthenticationTagMismatchException)

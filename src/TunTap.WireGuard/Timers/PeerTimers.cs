@@ -102,13 +102,20 @@ public sealed class PeerTimers : IDisposable
     }
 
     /// <summary>A data packet was received: answer with a keepalive if we send nothing for KeepaliveTimeout.</summary>
-    public void OnDataReceived()
+    public void OnDataReceived() => OnDataReceived(1);
+
+    /// <summary>
+    /// <paramref name="packets"/> data packets were received together: the same as that many
+    /// <see cref="OnDataReceived()"/> calls in a row, under one lock.
+    /// </summary>
+    public void OnDataReceived(int packets)
     {
         lock (_lock)
         {
             if (!_keepalivePending)
             {
                 StartLocked(_sendKeepalive, ref _keepalivePending, WireGuardTimings.KeepaliveTimeout);
+                _needAnotherKeepalive |= packets > 1 && _keepalivePending;
             }
             else
             {
@@ -313,6 +320,13 @@ public sealed class PeerTimers : IDisposable
 
     private void Stop(ITimer timer, ref bool pending)
     {
+        // A timer is only armed while its flag is set (both change under the lock): an idle one
+        // needs no call into the timer queue, which the data path would otherwise make per batch.
+        if (!pending)
+        {
+            return;
+        }
+
         pending = false;
         if (!_disposed)
         {

@@ -265,11 +265,15 @@ public sealed class CryptoTests
         using var transport = new TransportKey(key);
         transport.Seal(0, buffer.AsSpan(0, 1400), buffer.AsSpan(1400));
         transport.Open(0, buffer.AsSpan(0, 1400), buffer.AsSpan(1400));
+        transport.Seal(0, 0, buffer.AsSpan(0, 1400), buffer.AsSpan(1400));
+        transport.Open(TransportKey.ReceiveLane, 0, buffer.AsSpan(0, 1400), buffer.AsSpan(1400));
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (ulong i = 1; i < 200; i++)
         {
             transport.Seal(i, buffer.AsSpan(0, 1400), buffer.AsSpan(1400));
             Assert.True(transport.Open(i, buffer.AsSpan(0, 1400), buffer.AsSpan(1400)));
+            transport.Seal(0, i, buffer.AsSpan(0, 1400), buffer.AsSpan(1400));
+            Assert.True(transport.Open(TransportKey.ReceiveLane, i, buffer.AsSpan(0, 1400), buffer.AsSpan(1400)));
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);

@@ -134,6 +134,47 @@ public sealed class PeerTimersTests : IDisposable
         Assert.Equal(["keepalive"], _actions.Log);
     }
 
+    // Keepalives that are only logged (not reported as sent), so a re-armed keepalive timer shows.
+    private sealed class KeepaliveLog : IPeerTimerActions
+    {
+        public int Keepalives { get; private set; }
+
+        public void SendHandshakeInitiation(bool isRetry)
+        {
+        }
+
+        public void SendKeepalive() => Keepalives++;
+
+        public void HandshakeFailed()
+        {
+        }
+
+        public void ZeroKeyMaterial()
+        {
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(5, 2)]
+    public void Data_received_in_one_batch_counts_like_that_many_packets_one_by_one(int packets, int expectedKeepalives)
+    {
+        var batched = new KeepaliveLog();
+        var single = new KeepaliveLog();
+        using var batchedTimers = new PeerTimers(batched, _time, seed: 1);
+        using var singleTimers = new PeerTimers(single, _time, seed: 1);
+        batchedTimers.OnDataReceived(packets);
+        for (var i = 0; i < packets; i++)
+        {
+            singleTimers.OnDataReceived();
+        }
+
+        Advance(TimeSpan.FromSeconds(45), TimeSpan.FromSeconds(1));
+        Assert.Equal(expectedKeepalives, single.Keepalives);
+        Assert.Equal(single.Keepalives, batched.Keepalives);
+    }
+
     [Fact]
     public void Sent_data_without_any_answer_starts_a_new_handshake_after_15_seconds()
     {

@@ -79,4 +79,23 @@ public sealed class TransportKeyTests
         await Task.WhenAll(SealManyAsync(-1), SealManyAsync(-1), SealManyAsync(0), SealManyAsync(1));
         Assert.Equal(0, failures);
     }
+
+    [Fact]
+    public void Every_lane_opens_what_the_shared_cipher_sealed_and_rejects_a_wrong_tag()
+    {
+        using var key = new TransportKey(Key());
+        var plain = new byte[1400];
+        new Random(5).NextBytes(plain);
+        for (var lane = 0; lane < TransportKey.Lanes; lane++)
+        {
+            var buffer = plain.ToArray();
+            var tag = new byte[16];
+            key.Seal(7, buffer, tag);
+            var tampered = buffer.ToArray();
+            Assert.True(key.Open(lane, 7, buffer, tag));
+            Assert.Equal(plain, buffer);
+            tag[3] ^= 1;
+            Assert.False(key.Open(lane, 7, tampered, tag));
+        }
+    }
 }
