@@ -274,7 +274,7 @@ public sealed partial class UdpSocketTransport
     internal bool WaitReadable(int timeoutMilliseconds)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return DescriptorWait.WaitReadable(_socket.SafeHandle, timeoutMilliseconds);
+        return DescriptorPoll.Wait(_socket.SafeHandle, Libc.POLLIN, timeoutMilliseconds);
     }
 
     /// <summary>Receives what is queued (not waiting); 0 when nothing is.</summary>

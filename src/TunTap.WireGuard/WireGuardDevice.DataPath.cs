@@ -55,7 +55,7 @@ public sealed partial class WireGuardDevice
             int count;
             try
             {
-                if (descriptor is not null && !DescriptorWait.WaitReadable(descriptor, WaitSliceMilliseconds))
+                if (descriptor is not null && !TunTap.Interop.DescriptorPoll.Wait(descriptor, TunTap.Interop.Libc.POLLIN, WaitSliceMilliseconds))
                 {
                     continue;
                 }
