@@ -6,7 +6,15 @@ namespace TunTap.Tunnel;
 /// <content>The TCP server and client roles.</content>
 public sealed partial class TunnelEndpoint
 {
+    /// <summary>
+    /// Accepted connections still in the hello, at most: each has a thread of its own until its
+    /// hello or the handshake timeout, so a flood of connections that say nothing is refused at
+    /// the door instead of costing a thread each.
+    /// </summary>
+    private const int MaxPendingHellos = 16;
+
     private int _congestionControlRefused;
+    private int _pendingHellos;
 
     private async Task ServeTcpAsync(IPEndPoint listen, CancellationToken cancellationToken)
     {
@@ -19,6 +27,14 @@ public sealed partial class TunnelEndpoint
             {
                 var socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
                 connections.RemoveAll(static task => task.IsCompleted);
+                if (Interlocked.Increment(ref _pendingHellos) > MaxPendingHellos)
+                {
+                    Interlocked.Decrement(ref _pendingHellos);
+                    Log($"peer {Describe(socket.RemoteEndPoint)} refused: {MaxPendingHellos} connections are already in the hello");
+                    socket.Dispose();
+                    continue;
+                }
+
                 connections.Add(OnOwnThread(() => ServeTcpClient(socket, cancellationToken)));
             }
         }
@@ -35,12 +51,17 @@ public sealed partial class TunnelEndpoint
     /// </summary>
     private bool ServeTcpClient(Socket socket, CancellationToken cancellationToken)
     {
-        var remote = Describe(socket.RemoteEndPoint);
-        var link = new TcpPeerLink(socket, this, remote);
+        var remote = "unknown peer";
+        TcpPeerLink? link = null;
         var published = false;
+        var inHello = true;
         try
         {
+            remote = Describe(socket.RemoteEndPoint);
+            link = new TcpPeerLink(socket, this, remote);
             link.Handshake(cancellationToken);
+            Interlocked.Decrement(ref _pendingHellos);
+            inHello = false;
             Publish(link);
             published = true;
             var reason = link.ReceiveLoop(cancellationToken);
@@ -64,8 +85,20 @@ public sealed partial class TunnelEndpoint
         }
         finally
         {
-            Unpublish(link);
-            link.Close();
+            if (inHello)
+            {
+                Interlocked.Decrement(ref _pendingHellos);
+            }
+
+            if (link is null)
+            {
+                socket.Dispose();
+            }
+            else
+            {
+                Unpublish(link);
+                link.Close();
+            }
         }
 
         return published;
@@ -96,11 +129,7 @@ public sealed partial class TunnelEndpoint
                 }).ConfigureAwait(false);
                 Log($"peer {link.Description} disconnected: {reason}");
             }
-            catch (TimeoutException ex)
-            {
-                Log($"peer {target} dropped: {ex.Message}");
-            }
-            catch (TunnelProtocolException ex)
+            catch (Exception ex) when (ex is TimeoutException or TunnelProtocolException)
             {
                 Log($"peer {target} dropped: {ex.Message}");
             }

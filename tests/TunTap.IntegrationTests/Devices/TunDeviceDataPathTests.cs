@@ -209,15 +209,7 @@ public sealed class TunDeviceDataPathTests
         }
 
         // Queue packets for the reader: datagrams routed out through the tun.
-        NetworkNamespace.Run(ns, () =>
-        {
-            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            var to = new IPEndPoint(FarSide, 9);
-            for (var i = 0; i < 200; i++)
-            {
-                udp.SendTo("y"u8, to);
-            }
-        });
+        QueueDatagramsIntoTheDevice(ns, 200);
 
         using var incoming = new PacketBatch(16, 2048);
         var token = TestContext.Current.CancellationToken;
@@ -299,6 +291,7 @@ public sealed class TunDeviceDataPathTests
         Assert.True(await pending.AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken) > 0);
     }
 
+    /// <summary>Sends <paramref name="count"/> one-byte datagrams from the namespace to the far side, i.e. into the device.</summary>
     private static void QueueDatagramsIntoTheDevice(string ns, int count) =>
         NetworkNamespace.Run(ns, () =>
         {

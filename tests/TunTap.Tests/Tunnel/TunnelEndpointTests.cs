@@ -231,6 +231,41 @@ public sealed class TunnelEndpointTests
     }
 
     [Fact]
+    public async Task A_flood_of_silent_connections_is_refused_past_sixteen_and_a_client_is_served_after_it()
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        var log = new ConcurrentQueue<string>();
+        await using var server = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Tcp) with { HandshakeTimeout = TimeSpan.FromSeconds(30) }, log);
+        var silent = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 24; i++)
+            {
+                var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                silent.Add(raw);
+                await raw.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Port), TestContext.Current.CancellationToken);
+            }
+
+            await Wait.UntilAsync(() => log.Count(l => l.Contains("refused: 16 connections are already in the hello", StringComparison.Ordinal)) >= 8, Timeout, () => string.Join("\n", log));
+        }
+        finally
+        {
+            foreach (var raw in silent)
+            {
+                raw.Dispose();
+            }
+        }
+
+        // Closed before their hello: each held slot is given back, and a real client gets in.
+        await Wait.UntilAsync(() => log.Count(l => l.Contains("dropped", StringComparison.Ordinal)) >= 16, Timeout, () => string.Join("\n", log));
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Tcp, server.Port));
+        await WaitConnectedAsync(server, client);
+        clientDevice.Inject(Packet(6));
+        Assert.Equal(Packet(6), await serverDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Udp_garbage_datagrams_are_counted_and_a_good_client_is_served()
     {
         var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
