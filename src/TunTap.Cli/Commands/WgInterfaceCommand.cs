@@ -159,8 +159,10 @@ internal static class WgInterfaceCommand
         rows.Add(("bytes sent", tx));
         rows.Add(("bytes received", rx));
         rows.Add(("dropped", device?.Counters.Dropped ?? 0));
+        rows.Add(("dropped no-route", device?.Counters.DroppedNoRoute ?? 0));
         rows.Add(("dropped replay", device?.Counters.DroppedReplay ?? 0));
         rows.Add(("dropped invalid", device?.Counters.DroppedInvalidMessage ?? 0));
+        rows.Add(("dropped source-not-allowed", device?.Counters.DroppedSourceNotAllowed ?? 0));
     }
 
     // .NET cannot fork: start a copy of this command in a new session with the marker set, wait for
