@@ -12,6 +12,7 @@ namespace TunTap.TestKit;
 /// </summary>
 public sealed class ChannelTun : ITunDevice
 {
+    private readonly Lock _injectGate = new();
     private readonly Channel<byte[]> _toRead;
     private readonly Channel<byte[]> _written;
     private long _writtenCount;
@@ -59,6 +60,23 @@ public sealed class ChannelTun : ITunDevice
         }
     }
 
+    /// <summary>
+    /// Queues copies of <paramref name="packets"/> for reading all at once: a read that wakes for
+    /// the first one also takes the others (up to its batch's capacity), as a device read does
+    /// with what the kernel queued.
+    /// </summary>
+    public void InjectAll(IEnumerable<byte[]> packets)
+    {
+        ArgumentNullException.ThrowIfNull(packets);
+        lock (_injectGate)
+        {
+            foreach (var packet in packets)
+            {
+                Inject(packet);
+            }
+        }
+    }
+
     /// <summary>Waits (bounded by <paramref name="timeout"/>) for the next written packet.</summary>
     public async Task<byte[]> ReadWrittenAsync(TimeSpan timeout)
     {
@@ -80,9 +98,12 @@ public sealed class ChannelTun : ITunDevice
         batch.Clear();
         var first = await _toRead.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         Add(batch, first);
-        while (batch.Count < batch.Capacity && _toRead.Reader.TryRead(out var next))
+        lock (_injectGate)
         {
-            Add(batch, next);
+            while (batch.Count < batch.Capacity && _toRead.Reader.TryRead(out var next))
+            {
+                Add(batch, next);
+            }
         }
 
         return batch.Count;

@@ -94,15 +94,21 @@ public sealed class TunQueue : ITunDevice
     /// <summary>
     /// Reads a batch, blocking the calling thread (in <c>poll()</c>) up to
     /// <paramref name="timeout"/> until a packet is there; returns how many were read (also the
-    /// batch's Count), 0 when the time ran out. For a loop that owns its thread; the same layout
-    /// as <see cref="ReadBatchAsync"/>.
+    /// batch's Count), 0 when the time ran out (<see cref="Timeout.InfiniteTimeSpan"/>: never;
+    /// <see cref="TimeSpan.Zero"/>: just what is there). For a loop that owns its thread; the same
+    /// layout as <see cref="ReadBatchAsync"/>.
     /// </summary>
     public int ReadBatch(PacketBatch batch, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "a timeout is zero or more, or Timeout.InfiniteTimeSpan");
+        }
+
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ThrowIfDetached();
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
             var count = ReadAvailable(batch);
