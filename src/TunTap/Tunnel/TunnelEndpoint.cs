@@ -35,7 +35,7 @@ public sealed partial class TunnelEndpoint
     /// <summary>Creates the endpoint; nothing happens until <see cref="RunAsync"/>.</summary>
     /// <param name="device">The device whose packets travel through the tunnel.</param>
     /// <param name="options">Role, transport and settings; validated here.</param>
-    /// <param name="time">Clock for backoff and handshake timeouts; the system clock by default.</param>
+    /// <param name="time">Clock for the reconnect backoff and the UDP keepalive; the system clock by default. (Hello timeouts run on the monotonic clock: the blocking loops wait in <c>poll()</c>.)</param>
     /// <param name="log">Receives one line per connection event (connected, lost, dropped with reason).</param>
     /// <param name="capture">Records every packet read from and written to the device; its link type must match the mode.</param>
     public TunnelEndpoint(ITunDevice device, TunnelOptions options, TimeProvider? time = null, Action<string>? log = null, PcapWriter? capture = null)
