@@ -81,3 +81,26 @@ cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 +
 # The median of the numbers on stdin (space or newline separated; the lower middle one of an even
 # count); 0 when there are none.
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print (NR==0) ? 0 : a[int((NR+1)/2)]}'; }
+
+# bench_iperf SERVER_NS CLIENT_NS ADDRESS CORES_FILE SECONDS [iperf3 client options...]: one iperf3
+# TCP transfer of SECONDS from CLIENT_NS to ADDRESS in SERVER_NS (the client starts once the server
+# says it listens); prints the Gbit/s received and appends the busy cores of the whole machine
+# during the transfer to CORES_FILE.
+bench_iperf() {
+  local server_ns=$1 client_ns=$2 address=$3 cores_file=$4 secs=$5
+  shift 5
+  local log srv gbps before after
+  log=$(mktemp /tmp/tt-iperf-XXXXXX)
+  ip netns exec "$server_ns" timeout $((secs + 30)) iperf3 -s -1 -B "$address" --forceflush >"$log" 2>&1 &
+  srv=$!
+  for _ in $(seq 100); do grep -q "Server listening" "$log" 2>/dev/null && break; sleep 0.1; done
+  before=$(cpu_jiffies)
+  gbps=$(ip netns exec "$client_ns" timeout $((secs + 25)) iperf3 -c "$address" -t "$secs" -J "$@" 2>/dev/null \
+    | jq -r '.end.sum_received.bits_per_second // 0 | . / 1e9 | . * 1000 | round / 1000' || echo 0)
+  after=$(cpu_jiffies)
+  awk -v b="$before" -v a="$after" -v n="$(nproc)" 'BEGIN { split(b, x, " "); split(a, y, " ");
+    t = y[2] - x[2]; printf "%.2f\n", (t > 0 ? (y[1] - x[1]) / t * n : 0) }' >>"$cores_file"
+  wait "$srv" 2>/dev/null || true
+  rm -f "$log"
+  echo "${gbps:-0}"
+}

@@ -9,13 +9,15 @@
 # its cost per byte, and that column shows it.
 #
 # Usage: sudo bench/tunnel.sh [--runs N] [--seconds S] [--modes "tun tap"] [--transports "tcp udp"]
-#                             [--tools "tuntap vtun"]
+#                             [--tools "tuntap vtun"] [--tuntap-options "OPTIONS"]
+# --tuntap-options adds options to both `tuntap tunnel` ends, e.g. "--congestion-control bbr"
+# to compare with the default (cubic) in the same run of vtund and the veth.
 # Everything runs in two namespaces tt-bench-*-XXXX connected by a veth; they are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-runs=3 seconds=5 modes="tun tap" transports="tcp udp" tools="tuntap vtun"
+runs=3 seconds=5 modes="tun tap" transports="tcp udp" tools="tuntap vtun" tuntap_options=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -23,7 +25,8 @@ while [ $# -gt 0 ]; do
     --modes) modes=$2; shift 2 ;;
     --transports) transports=$2; shift 2 ;;
     --tools) tools=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --tuntap-options) read -r -a tuntap_options <<<"$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,21 +64,7 @@ bench_veth "$S" tt-u0 192.168.77.1/24 "$C" tt-u1 192.168.77.2/24
 cores=$(nproc)
 
 # iperf3 from C to SERVER_ADDR; prints Gbit/s received and appends the busy cores to $work/cores.
-iperf() {
-  local server=$1
-  ip netns exec "$S" timeout $((seconds + 20)) iperf3 -s -1 -B "$server" >/dev/null 2>&1 &
-  local srv=$!
-  sleep 0.3
-  local gbps before after
-  before=$(cpu_jiffies)
-  gbps=$(ip netns exec "$C" timeout $((seconds + 15)) iperf3 -c "$server" -t "$seconds" -J 2>/dev/null \
-    | jq -r '.end.sum_received.bits_per_second // 0 | . / 1e9 | . * 1000 | round / 1000' || echo 0)
-  after=$(cpu_jiffies)
-  awk -v b="$before" -v a="$after" -v n="$cores" 'BEGIN { split(b, x, " "); split(a, y, " ");
-    t = y[2] - x[2]; printf "%.2f\n", (t > 0 ? (y[1] - x[1]) / t * n : 0) }' >>"$work/cores"
-  wait "$srv" 2>/dev/null || true
-  echo "${gbps:-0}"
-}
+iperf() { bench_iperf "$S" "$C" "$1" "$work/cores" "$seconds"; }
 
 # The median of the busy-core samples taken since the last call (and forget them).
 take_cores() { median <"$work/cores" | tr -d '\n'; : >"$work/cores"; }
@@ -85,11 +74,11 @@ wait_ping() { bench_wait_ping "$C" 10.66.0.1; }
 start_tuntap() {
   local mode=$1 transport=$2
   "${tuntap[@]}" tunnel tt-t0 --mode "$mode" --transport "$transport" --listen 192.168.77.1:5001 \
-    --address 10.66.0.1/24 --netns "$S" --stats-interval 0 >"$work/tuntap-s.log" 2>&1 &
+    --address 10.66.0.1/24 --netns "$S" --stats-interval 0 "${tuntap_options[@]}" >"$work/tuntap-s.log" 2>&1 &
   pids+=($!)
   sleep 0.5
   "${tuntap[@]}" tunnel tt-t0 --mode "$mode" --transport "$transport" --connect 192.168.77.1:5001 \
-    --address 10.66.0.2/24 --netns "$C" --stats-interval 0 >"$work/tuntap-c.log" 2>&1 &
+    --address 10.66.0.2/24 --netns "$C" --stats-interval 0 "${tuntap_options[@]}" >"$work/tuntap-c.log" 2>&1 &
   pids+=($!)
 }
 

@@ -75,21 +75,7 @@ cores=$(nproc)
 
 # iperf3 from C to SERVER_ADDR with STREAMS parallel streams; prints Gbit/s received and appends
 # the busy cores during the transfer to $work/cores-STREAMS.
-iperf() {
-  local server=$1 streams=$2
-  ip netns exec "$S" timeout $((seconds + omit + 20)) iperf3 -s -1 -B "$server" --forceflush >"$work/iperf-s.log" 2>&1 &
-  local srv=$!
-  for _ in $(seq 100); do grep -q "Server listening" "$work/iperf-s.log" 2>/dev/null && break; sleep 0.1; done
-  local gbps before after
-  before=$(cpu_jiffies)
-  gbps=$(ip netns exec "$C" timeout $((seconds + omit + 15)) iperf3 -c "$server" -t "$seconds" -O "$omit" -P "$streams" -J 2>/dev/null \
-    | jq -r '.end.sum_received.bits_per_second // 0 | . / 1e9 | . * 1000 | round / 1000' || echo 0)
-  after=$(cpu_jiffies)
-  awk -v b="$before" -v a="$after" -v n="$cores" 'BEGIN { split(b, x, " "); split(a, y, " ");
-    t = y[2] - x[2]; printf "%.2f\n", (t > 0 ? (y[1] - x[1]) / t * n : 0) }' >>"$work/cores-$streams"
-  wait "$srv" 2>/dev/null || true
-  echo "${gbps:-0}"
-}
+iperf() { bench_iperf "$S" "$C" "$1" "$work/cores-$2" "$seconds" -O "$omit" -P "$2"; }
 
 # Starts one WireGuard implementation on both ends (in the foreground, as background jobs),
 # configures both with wg, and waits until a ping crosses. Returns non-zero if it never does.

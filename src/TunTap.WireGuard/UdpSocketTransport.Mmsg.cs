@@ -305,54 +305,20 @@ public sealed partial class UdpSocketTransport
                 message->Header.VectorCount = 1;
             }
 
-            var added = false;
-            try
+            var result = ReceiveMessages(_receiveMessages, (uint)capacity);
+            for (var i = 0; i < result; i++)
             {
-                _socket.SafeHandle.DangerousAddRef(ref added);
-                var fd = (int)_socket.SafeHandle.DangerousGetHandle();
-                while (true)
-                {
-                    var result = Libc.Recvmmsg(fd, _receiveMessages, (uint)capacity, Libc.MSG_DONTWAIT, null);
-                    if (result > 0)
-                    {
-                        for (var i = 0; i < result; i++)
-                        {
-                            var message = &_receiveMessages[i];
-                            var truncated = (message->Header.Flags & MessageTruncated) != 0;
-                            batch.SetDatagramLength(i, truncated ? 0 : (int)message->Length);
-                            var remote = batch.GetRemote(i);
-                            var size = (int)Math.Min(message->Header.NameLength, (uint)remote.Buffer.Length);
-                            new ReadOnlySpan<byte>(message->Header.Name, size).CopyTo(remote.Buffer.Span);
-                            remote.Size = size;
-                        }
-
-                        batch.Count = result;
-                        return result;
-                    }
-
-                    var errno = Syscall.LastErrno;
-                    if (errno == Errno.EAGAIN)
-                    {
-                        batch.Count = 0;
-                        return 0;
-                    }
-
-                    if (errno is Errno.EINTR or Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH)
-                    {
-                        // An ICMP error reported on the socket: it is cleared by this call; keep receiving.
-                        continue;
-                    }
-
-                    throw new SocketException(errno);
-                }
+                var message = &_receiveMessages[i];
+                var truncated = (message->Header.Flags & MessageTruncated) != 0;
+                batch.SetDatagramLength(i, truncated ? 0 : (int)message->Length);
+                var remote = batch.GetRemote(i);
+                var size = (int)Math.Min(message->Header.NameLength, (uint)remote.Buffer.Length);
+                new ReadOnlySpan<byte>(message->Header.Name, size).CopyTo(remote.Buffer.Span);
+                remote.Size = size;
             }
-            finally
-            {
-                if (added)
-                {
-                    _socket.SafeHandle.DangerousRelease();
-                }
-            }
+
+            batch.Count = result;
+            return result;
         }
     }
 
@@ -437,6 +403,16 @@ public sealed partial class UdpSocketTransport
             message->Header.ControlLength = CoalescedControlSpace;
         }
 
+        return ReceiveMessages(_coalescedMessages, CoalescedMessages);
+    }
+
+    /// <summary>
+    /// One non-blocking <c>recvmmsg</c> into <paramref name="messages"/>; 0 when nothing is
+    /// queued. An ICMP error reported on the socket (refused, unreachable) is cleared by the call
+    /// and receiving goes on.
+    /// </summary>
+    private unsafe int ReceiveMessages(MultiMessageHeader* messages, uint count)
+    {
         var added = false;
         try
         {
@@ -444,7 +420,7 @@ public sealed partial class UdpSocketTransport
             var fd = (int)_socket.SafeHandle.DangerousGetHandle();
             while (true)
             {
-                var result = Libc.Recvmmsg(fd, _coalescedMessages, CoalescedMessages, Libc.MSG_DONTWAIT, null);
+                var result = Libc.Recvmmsg(fd, messages, count, Libc.MSG_DONTWAIT, null);
                 if (result >= 0)
                 {
                     return result;
@@ -456,12 +432,10 @@ public sealed partial class UdpSocketTransport
                     return 0;
                 }
 
-                if (errno is Errno.EINTR or Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH)
+                if (errno is not (Errno.EINTR or Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH))
                 {
-                    continue;
+                    throw new SocketException(errno);
                 }
-
-                throw new SocketException(errno);
             }
         }
         finally
