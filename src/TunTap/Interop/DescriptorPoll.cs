@@ -33,4 +33,35 @@ internal static class DescriptorPoll
             }
         }
     }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMilliseconds"/> on two descriptors held by safe handles
+    /// (an event set of 0 leaves one out); true when something came on either.
+    /// </summary>
+    public static unsafe bool Wait(SafeHandle first, short firstEvents, SafeHandle second, short secondEvents, int timeoutMilliseconds)
+    {
+        var addedFirst = false;
+        var addedSecond = false;
+        try
+        {
+            first.DangerousAddRef(ref addedFirst);
+            second.DangerousAddRef(ref addedSecond);
+            var polls = stackalloc PollDescriptor[2];
+            polls[0] = new PollDescriptor { Fd = (int)first.DangerousGetHandle(), Events = firstEvents };
+            polls[1] = new PollDescriptor { Fd = secondEvents == 0 ? -1 : (int)second.DangerousGetHandle(), Events = secondEvents };
+            return Libc.Poll(polls, 2, timeoutMilliseconds) > 0;
+        }
+        finally
+        {
+            if (addedSecond)
+            {
+                second.DangerousRelease();
+            }
+
+            if (addedFirst)
+            {
+                first.DangerousRelease();
+            }
+        }
+    }
 }

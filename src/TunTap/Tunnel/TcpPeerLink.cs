@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using TunTap.Buffers;
 using TunTap.Devices;
+using TunTap.Interop;
 
 namespace TunTap.Tunnel;
 
@@ -9,13 +10,19 @@ namespace TunTap.Tunnel;
 /// writes it with one send (a super packet to a peer that takes them goes in place, with its own
 /// send); receiving reads big chunks, parses every complete frame and writes the packets to the
 /// device in one batch (an offload frame goes to a TUN/TAP queue straight from the receive
-/// buffer). All of it is blocking calls on the threads that own the two directions (see
-/// <see cref="TcpStream"/>).
+/// buffer). On a TUN/TAP queue one thread drives both directions (<see cref="Run"/>): whatever
+/// one direction produces (the ACKs the receiving stack answers with, or sends that free room)
+/// is picked up on that thread's next turn instead of waking another thread, and it sleeps only
+/// in one <c>poll()</c> on both descriptors. Any other device gets a thread per direction,
+/// blocking calls each (see <see cref="TcpStream"/>).
 /// </summary>
 internal sealed class TcpPeerLink : PeerLink
 {
     /// <summary>Offload frames at least this big are sent from the device buffer instead of being copied.</summary>
     private const int InPlaceThreshold = 16 * 1024;
+
+    /// <summary>Longest single <c>poll()</c> before the cancellation token is looked at again.</summary>
+    private const int PollSliceMilliseconds = 100;
 
     /// <summary>Room to cut one super packet into segments (frame header each) when the peer takes no offloads.</summary>
     private const int SegmentScratchSize = 160 * 1024;
@@ -27,8 +34,19 @@ internal sealed class TcpPeerLink : PeerLink
     private readonly byte[] _sendBuffer;
     private readonly byte[]? _scratch;
     private readonly bool _vnet;
+    private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _offload;
     private int _closed;
+
+    // The device batch being sent: the next packet to frame, what is counted when it is done,
+    // and the bytes (in the send buffer or in place in the batch) that are on their way now.
+    private PacketBatch? _pending;
+    private int _pendingNext;
+    private long _pendingBytes;
+    private long _pendingWire;
+    private byte[]? _chunk;
+    private int _chunkStart;
+    private int _chunkEnd;
 
     public TcpPeerLink(Socket socket, TunnelEndpoint endpoint, string description)
         : base(description)
@@ -59,10 +77,22 @@ internal sealed class TcpPeerLink : PeerLink
         BatchFull,
     }
 
+    /// <summary>Completes when the link ended (its reason, or why it failed) once <see cref="Run"/> drives it or it was closed.</summary>
+    public Task<string> Ended => _ended.Task;
+
     /// <summary>Sends the batch with blocking calls (waiting in <c>poll()</c> while the socket's buffer is full); completes synchronously.</summary>
     public override ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken)
     {
-        Send(batch, cancellationToken);
+        BeginSend(batch);
+        while (_pending is not null)
+        {
+            if (!ContinueSend())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _ = DescriptorPoll.Wait(_stream.Handle, Libc.POLLOUT, PollSliceMilliseconds);
+            }
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -112,38 +142,75 @@ internal sealed class TcpPeerLink : PeerLink
         }
     }
 
+    /// <summary>
+    /// Serves the link on the calling thread (its connection thread, after the hello) until it
+    /// ends; returns why. When the endpoint's pump drives it (<see cref="Run"/>), this only waits.
+    /// Garbage throws <see cref="TunnelProtocolException"/>.
+    /// </summary>
+    public string Serve(CancellationToken cancellationToken)
+    {
+        if (_endpoint.DeviceQueue is null)
+        {
+            return ReceiveLoop(cancellationToken);
+        }
+
+        // WaitAny does not throw for a failed link; GetResult rethrows its own exception.
+        Task.WaitAny([_ended.Task], cancellationToken);
+        return _ended.Task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Drives both directions on the calling thread (the endpoint's pump) until the link ends,
+    /// then completes <see cref="Ended"/>: packets read from <paramref name="queue"/> into
+    /// <paramref name="batch"/> go to the peer, frames from the peer go to the device. Every call
+    /// is non-blocking; with nothing to do it waits in one <c>poll()</c> for the socket and (while
+    /// no send is pending) the device. Throws only <see cref="OperationCanceledException"/> and
+    /// device errors; a batch left unsent when the link ends is counted as dropped.
+    /// </summary>
+    public void Run(TunQueue queue, PacketBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _ended.TrySetResult(DriveBothDirections(queue, batch, cancellationToken));
+        }
+        catch (Exception ex) when (ex is TunnelProtocolException or TunnelMismatchException || TunnelEndpoint.IsLinkFailure(ex))
+        {
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                _ended.TrySetResult("closed");
+            }
+            else
+            {
+                _ended.TrySetException(ex);
+            }
+        }
+        catch (Exception ex)
+        {
+            _ended.TrySetException(ex);
+            throw;
+        }
+        finally
+        {
+            if (_pending is { } unsent)
+            {
+                _endpoint.Counters.AddDropped(TunnelDropReason.LinkDown, unsent.Count);
+                _pending = null;
+            }
+        }
+    }
+
     /// <summary>Moves packets from the socket to the device until the peer closes; returns why it stopped. Garbage throws <see cref="TunnelProtocolException"/>.</summary>
     public string ReceiveLoop(CancellationToken cancellationToken)
     {
         var options = _endpoint.Options;
-        var writer = _endpoint.Writer;
         using var batch = new PacketBatch(options.DeviceBatchSize, options.DevicePacketSize);
         while (true)
         {
-            var step = ProcessBuffered(batch, cancellationToken);
-            if (_offload)
-            {
-                writer.Flush(batch, cancellationToken);
-            }
-            else
-            {
-                writer.FlushCoalesced(batch, cancellationToken);
-            }
-
-            if (step == ReceiveStep.BatchFull)
-            {
-                continue;
-            }
-
+            DeliverBuffered(batch, cancellationToken);
             var received = _stream.Receive(_reader.GetFreeMemory().Span, cancellationToken);
             if (received == 0)
             {
-                if (_reader.Buffered > 0)
-                {
-                    throw ClosedEarly("in the middle of a frame");
-                }
-
-                return "closed by the peer";
+                return PeerClosed();
             }
 
             _reader.Advance(received);
@@ -157,6 +224,7 @@ internal sealed class TcpPeerLink : PeerLink
             return;
         }
 
+        _ended.TrySetResult("closed");
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -169,66 +237,177 @@ internal sealed class TcpPeerLink : PeerLink
         _socket.Dispose();
     }
 
-    private void Send(PacketBatch batch, CancellationToken cancellationToken)
+    private string DriveBothDirections(TunQueue queue, PacketBatch batch, CancellationToken cancellationToken)
     {
+        var options = _endpoint.Options;
+        using var received = new PacketBatch(options.DeviceBatchSize, options.DevicePacketSize);
+        var device = queue.FileDescriptor;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            DeliverBuffered(received, cancellationToken);
+            var busy = false;
+            var got = _stream.TryReceive(_reader.GetFreeMemory().Span);
+            if (got == 0)
+            {
+                return PeerClosed();
+            }
+
+            if (got > 0)
+            {
+                _reader.Advance(got);
+                busy = true;
+            }
+
+            if (_pending is null && queue.ReadBatch(batch, TimeSpan.Zero) > 0)
+            {
+                _endpoint.TakeDeviceBatch(batch);
+                BeginSend(batch);
+                busy = true;
+            }
+
+            if (_pending is not null)
+            {
+                busy |= ContinueSend();
+            }
+
+            if (!busy)
+            {
+                var sending = _pending is not null;
+                _ = DescriptorPoll.Wait(
+                    _stream.Handle,
+                    (short)(Libc.POLLIN | (sending ? Libc.POLLOUT : 0)),
+                    device,
+                    sending ? (short)0 : Libc.POLLIN,
+                    PollSliceMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>Writes every complete frame the reader holds to the device.</summary>
+    private void DeliverBuffered(PacketBatch batch, CancellationToken cancellationToken)
+    {
+        var writer = _endpoint.Writer;
+        while (true)
+        {
+            var step = ProcessBuffered(batch, cancellationToken);
+            if (_offload)
+            {
+                writer.Flush(batch, cancellationToken);
+            }
+            else
+            {
+                writer.FlushCoalesced(batch, cancellationToken);
+            }
+
+            if (step == ReceiveStep.NeedMore)
+            {
+                return;
+            }
+        }
+    }
+
+    private string PeerClosed() => _reader.Buffered > 0 ? throw ClosedEarly("in the middle of a frame") : "closed by the peer";
+
+    /// <summary>Starts sending <paramref name="batch"/>; <see cref="ContinueSend"/> does the sending.</summary>
+    private void BeginSend(PacketBatch batch)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
+        _pending = batch;
+        _pendingNext = 0;
+        _pendingBytes = 0;
+        _pendingWire = 0;
+        _chunk = null;
+        _chunkStart = 0;
+        _chunkEnd = 0;
+    }
+
+    /// <summary>
+    /// Sends of the pending batch what the socket takes without waiting; true when something was
+    /// sent. When the whole batch is sent it is counted and no longer pending.
+    /// </summary>
+    private bool ContinueSend()
+    {
+        var progressed = false;
+        while (true)
+        {
+            if (_chunkStart == _chunkEnd && !NextChunk())
+            {
+                _endpoint.Counters.AddTx(_pending!.Count, _pendingBytes, _pendingWire);
+                _pending = null;
+                _chunk = null;
+                return true;
+            }
+
+            var sent = _stream.TrySend(_chunk.AsSpan(_chunkStart, _chunkEnd - _chunkStart));
+            if (sent == TcpStream.WouldBlock)
+            {
+                return progressed;
+            }
+
+            _chunkStart += sent;
+            _pendingWire += sent;
+            progressed = true;
+        }
+    }
+
+    /// <summary>
+    /// Frames the next packets of the pending batch: a big offload frame in place in front of its
+    /// packet, anything else encoded into the send buffer (as many as fit). False when the batch
+    /// has nothing left to send.
+    /// </summary>
+    private bool NextChunk()
+    {
+        var batch = _pending!;
         if (!_vnet)
         {
-            var length = EncodeBatch(batch, out var plainBytes);
-            _stream.Send(_sendBuffer.AsSpan(0, length), cancellationToken);
-            _endpoint.Counters.AddTx(batch.Count, plainBytes, length);
-            return;
+            if (_pendingNext >= batch.Count)
+            {
+                return false;
+            }
+
+            var length = EncodeBatch(batch, out _pendingBytes);
+            _pendingNext = batch.Count;
+            SetChunk(_sendBuffer, 0, length);
+            return length > 0;
         }
 
         var compress = _endpoint.Options.Compress;
         var offset = 0;
-        long bytes = 0;
-        long wire = 0;
-        for (var i = 0; i < batch.Count; i++)
+        while (_pendingNext < batch.Count)
         {
+            var i = _pendingNext;
             var length = batch.GetLength(i);
-            bytes += Math.Max(0, length - VirtioNetHeader.Size);
-            if (_offload && !compress && length >= InPlaceThreshold)
+            var inPlace = _offload && !compress && length >= InPlaceThreshold;
+            if (offset > 0 && (inPlace || EncodedLengthBound(batch[i]) > _sendBuffer.Length - offset))
             {
-                wire += Drain(ref offset, cancellationToken);
-                var frame = FrameInPlace(batch, i);
-                _stream.Send(frame, cancellationToken);
-                wire += frame.Length;
-                continue;
+                // What is encoded goes first.
+                break;
             }
 
-            if (EncodedLengthBound(batch[i]) > _sendBuffer.Length - offset)
+            _pendingBytes += Math.Max(0, length - VirtioNetHeader.Size);
+            _pendingNext++;
+            if (inPlace)
             {
-                wire += Drain(ref offset, cancellationToken);
+                var headerSize = TunnelFrame.HeaderSizeFor(length);
+                var start = batch.Headroom - headerSize;
+                TunnelFrame.WriteHeader(batch.GetBuffer(i)[start..], TunnelFrameType.Data, TunnelFrameFlags.VnetHeader, length);
+                SetChunk(batch.GetArray(i), start, headerSize + length);
+                return true;
             }
 
             offset += EncodeDevicePacket(batch[i], _sendBuffer.AsSpan(offset));
         }
 
-        wire += Drain(ref offset, cancellationToken);
-        _endpoint.Counters.AddTx(batch.Count, bytes, wire);
+        SetChunk(_sendBuffer, 0, offset);
+        return offset > 0;
     }
 
-    /// <summary>Sends what the send buffer holds (if anything) and empties it; returns the bytes sent.</summary>
-    private int Drain(ref int offset, CancellationToken cancellationToken)
+    private void SetChunk(byte[] array, int start, int length)
     {
-        var sent = offset;
-        if (sent > 0)
-        {
-            _stream.Send(_sendBuffer.AsSpan(0, sent), cancellationToken);
-            offset = 0;
-        }
-
-        return sent;
-    }
-
-    /// <summary>Writes the frame header into the headroom in front of packet <paramref name="index"/>; returns header and packet.</summary>
-    private static ReadOnlySpan<byte> FrameInPlace(PacketBatch batch, int index)
-    {
-        var length = batch.GetLength(index);
-        var headerSize = TunnelFrame.HeaderSizeFor(length);
-        var start = batch.Headroom - headerSize;
-        TunnelFrame.WriteHeader(batch.GetBuffer(index)[start..], TunnelFrameType.Data, TunnelFrameFlags.VnetHeader, length);
-        return batch.GetArray(index).AsSpan(start, headerSize + length);
+        _chunk = array;
+        _chunkStart = start;
+        _chunkEnd = start + length;
     }
 
     /// <summary>The most bytes <see cref="EncodeDevicePacket"/> writes for this packet.</summary>

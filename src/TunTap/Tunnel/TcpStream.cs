@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using TunTap.Interop;
 
 namespace TunTap.Tunnel;
@@ -92,8 +93,31 @@ internal sealed class TcpStream
         }
     }
 
+    /// <summary>What <see cref="TrySend"/> and <see cref="TryReceive"/> return when the call would have to wait.</summary>
+    public const int WouldBlock = -1;
+
+    /// <summary>The socket, for a loop that waits on it together with another descriptor.</summary>
+    public SafeHandle Handle => _socket.SafeHandle;
+
     /// <summary>Sends all of <paramref name="data"/>, waiting while the socket's buffer is full.</summary>
-    public unsafe void Send(ReadOnlySpan<byte> data, CancellationToken cancellationToken)
+    public void Send(ReadOnlySpan<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            var sent = TrySend(data);
+            if (sent == WouldBlock)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _ = DescriptorPoll.Wait(_socket.SafeHandle, Libc.POLLOUT, PollSliceMilliseconds);
+                continue;
+            }
+
+            data = data[sent..];
+        }
+    }
+
+    /// <summary>One non-blocking send: the bytes the kernel took (at least one), or <see cref="WouldBlock"/> when its buffer is full.</summary>
+    public unsafe int TrySend(ReadOnlySpan<byte> data)
     {
         var added = false;
         var handle = _socket.SafeHandle;
@@ -101,7 +125,7 @@ internal sealed class TcpStream
         {
             handle.DangerousAddRef(ref added);
             var fd = (int)handle.DangerousGetHandle();
-            while (!data.IsEmpty)
+            while (true)
             {
                 nint sent;
                 fixed (byte* start = data)
@@ -111,23 +135,19 @@ internal sealed class TcpStream
 
                 if (sent >= 0)
                 {
-                    data = data[(int)sent..];
-                    continue;
+                    return (int)sent;
                 }
 
                 var errno = Syscall.LastErrno;
-                if (errno == Errno.EINTR)
+                if (errno == Errno.EAGAIN)
                 {
-                    continue;
+                    return WouldBlock;
                 }
 
-                if (errno != Errno.EAGAIN)
+                if (errno != Errno.EINTR)
                 {
                     throw new SystemCallException("send to the peer", errno);
                 }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                _ = DescriptorPoll.Wait(fd, Libc.POLLOUT, PollSliceMilliseconds);
             }
         }
         finally
@@ -144,7 +164,29 @@ internal sealed class TcpStream
     /// <paramref name="deadline"/> (<see cref="Environment.TickCount64"/>) for something to
     /// arrive. Returns the count, 0 when the peer closed, -1 when the deadline passed.
     /// </summary>
-    public unsafe int Receive(Span<byte> buffer, CancellationToken cancellationToken, long deadline = long.MaxValue)
+    public int Receive(Span<byte> buffer, CancellationToken cancellationToken, long deadline = long.MaxValue)
+    {
+        while (true)
+        {
+            var received = TryReceive(buffer);
+            if (received != WouldBlock)
+            {
+                return received;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return -1;
+            }
+
+            _ = DescriptorPoll.Wait(_socket.SafeHandle, Libc.POLLIN, (int)Math.Min(left, PollSliceMilliseconds));
+        }
+    }
+
+    /// <summary>One non-blocking receive: the count, 0 when the peer closed, <see cref="WouldBlock"/> when nothing is there.</summary>
+    public unsafe int TryReceive(Span<byte> buffer)
     {
         var added = false;
         var handle = _socket.SafeHandle;
@@ -166,24 +208,15 @@ internal sealed class TcpStream
                 }
 
                 var errno = Syscall.LastErrno;
-                if (errno == Errno.EINTR)
+                if (errno == Errno.EAGAIN)
                 {
-                    continue;
+                    return WouldBlock;
                 }
 
-                if (errno != Errno.EAGAIN)
+                if (errno != Errno.EINTR)
                 {
                     throw new SystemCallException("receive from the peer", errno);
                 }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                var left = deadline - Environment.TickCount64;
-                if (left <= 0)
-                {
-                    return -1;
-                }
-
-                _ = DescriptorPoll.Wait(fd, Libc.POLLIN, (int)Math.Min(left, PollSliceMilliseconds));
             }
         }
         finally

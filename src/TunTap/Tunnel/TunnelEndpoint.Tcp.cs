@@ -64,7 +64,7 @@ public sealed partial class TunnelEndpoint
             inHello = false;
             Publish(link);
             published = true;
-            var reason = link.ReceiveLoop(cancellationToken);
+            var reason = link.Serve(cancellationToken);
             Log($"peer {remote} disconnected: {reason}");
         }
         catch (TunnelMismatchException ex)
@@ -125,7 +125,7 @@ public sealed partial class TunnelEndpoint
                     Publish(current);
                     published = true;
                     backoff.Reset();
-                    return current.ReceiveLoop(cancellationToken);
+                    return current.Serve(cancellationToken);
                 }).ConfigureAwait(false);
                 Log($"peer {link.Description} disconnected: {reason}");
             }

@@ -61,6 +61,7 @@ public sealed partial class TunnelEndpoint
         _log = log;
         Hello = TunnelHello.For(options.Mode, options.Mtu, options.Compress, offload: options.VnetHeader && options.Transport == TunnelTransport.Tcp);
         _capture = capture;
+        DeviceQueue = QueueOf(device);
         Writer = new DeviceWriter(device, Counters, this);
     }
 
@@ -81,6 +82,9 @@ public sealed partial class TunnelEndpoint
     internal TimeProvider Time { get; }
 
     internal DeviceWriter Writer { get; }
+
+    /// <summary>The device's queue when it is a TUN/TAP queue: then the pump drives a TCP link's both directions (<see cref="TcpPeerLink.Run"/>).</summary>
+    internal TunQueue? DeviceQueue { get; }
 
     /// <summary>
     /// Runs the tunnel until <paramref name="cancellationToken"/> fires, then returns normally.
@@ -294,17 +298,36 @@ public sealed partial class TunnelEndpoint
     internal static Task<T> OnOwnThread<T>(Func<T> loop) =>
         Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+    /// <summary>Counts and captures a batch read from the device, before it goes to the peer.</summary>
+    internal void TakeDeviceBatch(PacketBatch batch)
+    {
+        if (Options.VnetHeader)
+        {
+            Counters.AddTxOffload(CountSuperPackets(batch));
+        }
+
+        Capture(batch);
+    }
+
     private async Task PumpDeviceToPeerAsync(CancellationToken cancellationToken)
     {
         // Long-header headroom: a super packet's frame header is written in front of it, in place.
         using var batch = new PacketBatch(Options.DeviceBatchSize, TunnelFrame.LongHeaderSize + Options.DevicePacketSize, TunnelFrame.LongHeaderSize);
-        var queue = QueueOf(_device);
+        var queue = DeviceQueue;
         while (true)
         {
+            if (queue is not null && Volatile.Read(ref _link) is TcpPeerLink tcp)
+            {
+                // This thread drives both directions of the connection until it ends.
+                tcp.Run(queue, batch, cancellationToken);
+                Unpublish(tcp);
+                continue;
+            }
+
             int count;
             if (queue is not null)
             {
-                // Blocking reads on this thread (TCP sends block too): no reactor, no pool thread in between.
+                // Blocking reads on this thread: no reactor, no pool thread in between.
                 cancellationToken.ThrowIfCancellationRequested();
                 count = queue.ReadBatch(batch, DeviceWaitSlice);
             }
@@ -318,12 +341,7 @@ public sealed partial class TunnelEndpoint
                 continue;
             }
 
-            if (Options.VnetHeader)
-            {
-                Counters.AddTxOffload(CountSuperPackets(batch));
-            }
-
-            Capture(batch);
+            TakeDeviceBatch(batch);
             var link = Volatile.Read(ref _link);
             if (link is null)
             {

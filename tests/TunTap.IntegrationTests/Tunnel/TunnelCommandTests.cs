@@ -225,6 +225,13 @@ public sealed partial class TunnelCommandTests
         await Wait.UntilAsync(() => DroppedLines(server).Count >= 2, TimeSpan.FromSeconds(15), server.Describe);
         Assert.Contains(DroppedLines(server), l => l.Contains("frame length 65535 exceeds the maximum 1500", StringComparison.Ordinal));
 
+        // A valid hello (tun, MTU 1500, no compression), then a frame of an unknown type: the
+        // connection is up by then, and the thread that drives it drops it with the reason.
+        const string helloThenGarbage = @"\x01\x00\x00\x0a\x54\x54\x55\x4e\x02\x00\x00\x00\x05\xdc\x07\x00\x00\x04abcd";
+        await ProcessRunner.RunInAsync(b, "bash", ["-c", $"printf '{helloThenGarbage}' > /dev/tcp/{ServerUnderlay}/{Port}; sleep 1"], TimeSpan.FromSeconds(30));
+        await Wait.UntilAsync(() => DroppedLines(server).Count >= 3, TimeSpan.FromSeconds(15), server.Describe);
+        Assert.Contains(DroppedLines(server), l => l.Contains("not a tunnel peer: unknown frame type 7", StringComparison.Ordinal));
+
         await using var client = StartClient(b, "tun", "tcp");
         await WaitConnectedAsync(server, 1);
         await WaitConnectedAsync(client, 1);
