@@ -6,9 +6,10 @@ using TunTap.Interop;
 namespace TunTap.Tunnel;
 
 /// <summary>
-/// A TCP connection driven by blocking calls from the thread that owns each direction: every
-/// send and receive is one non-blocking system call, and waiting is <c>poll()</c> on the calling
-/// thread in slices (so cancellation is seen within one slice). The socket is never handed to
+/// A TCP connection driven from threads that own it: every send and receive is one non-blocking
+/// system call (<see cref="TrySend"/>, <see cref="TryReceive"/>, for a loop that waits on more
+/// than the socket), and the blocking forms wait in <c>poll()</c> on the calling thread in slices
+/// (so cancellation is seen within one slice). The socket is never handed to
 /// .NET's asynchronous socket engine, whose epoll thread would otherwise be woken for every
 /// segment and hand each completion over to a pool thread: on a tunnel that moves gigabits, those
 /// wakeups cost more than the copies.
