@@ -117,6 +117,7 @@ public sealed class TunnelEndpointDeviceTests
             OnOwnThread(() => down.WaitDelivered(Stall, Delivery)));
 
         var state = $"up: {up.Describe()}\ndown: {down.Describe()}\nclient: {client.Describe()}\nserver: {server.Describe()}";
+        TestContext.Current.TestOutputHelper?.WriteLine(state);
         Assert.True(delivered[0] > count * 9 / 10, state);
         Assert.True(delivered[1] > count * 9 / 10, state);
         Assert.True(up.Corrupt == 0 && down.Corrupt == 0, state);
@@ -167,9 +168,10 @@ public sealed class TunnelEndpointDeviceTests
         using var downstream = new UdpFlow(a, Overlay(ServerOverlay, 7501), c, Overlay(ClientOverlay, 7502), PayloadSize, count);
         upstream.Send(count, Window, Stall);
         downstream.Send(count, Window, Stall);
+        var delivered = (Up: upstream.WaitDelivered(Stall, Delivery), Down: downstream.WaitDelivered(Stall, Delivery));
         var state = $"up: {upstream.Describe()}\ndown: {downstream.Describe()}\nfirst: {first.Describe()}\nsecond: {second.Describe()}\nserver: {server.Describe()}";
-        Assert.True(upstream.WaitDelivered(Stall, Delivery) > count * 9 / 10, state);
-        Assert.True(downstream.WaitDelivered(Stall, Delivery) > count * 9 / 10, state);
+        Assert.True(delivered.Up > count * 9 / 10, state);
+        Assert.True(delivered.Down > count * 9 / 10, state);
         Assert.True(upstream.Corrupt + downstream.Corrupt + upstream.Duplicates + downstream.Duplicates == 0, state);
         await WaitCountersAsync(second, server, upstream);
         await WaitCountersAsync(server, second, downstream);
@@ -177,6 +179,8 @@ public sealed class TunnelEndpointDeviceTests
         // Nothing went the old way: the first client's device is not in the path any more.
         Assert.True(first.Counters.TxPackets - firstTx < count / 10, state);
         Assert.True(server.Counters.IsConnected && second.Counters.IsConnected && !first.Counters.IsConnected, state);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(state);
 
         // The first client is waiting out its backoff: cancelling ends it without an error.
         await first.StopAsync();
