@@ -57,7 +57,7 @@ public sealed class TunnelEndpointDeviceTests
         Assert.NotNull(client.Endpoint.DeviceQueue);
         using var flow = new UdpFlow(b, Overlay(ClientOverlay, 7002), a, Overlay(ServerOverlay, 7001), PayloadSize, warmup + (3 * measured));
 
-        flow.Send(warmup, Window, Stall);
+        flow.Send(warmup, Window, Stall, TestContext.Current.CancellationToken);
         Assert.True(flow.WaitDelivered(Stall, Delivery) > warmup * 9 / 10, flow.Describe());
         await WaitCountersAsync(client, server, flow);
 
@@ -71,7 +71,7 @@ public sealed class TunnelEndpointDeviceTests
         {
             var receivedBefore = flow.Received;
             var before = GC.GetTotalAllocatedBytes(precise: true);
-            flow.Send(measured, Window, Stall);
+            flow.Send(measured, Window, Stall, TestContext.Current.CancellationToken);
             var received = flow.WaitDelivered(Stall, Delivery) - receivedBefore;
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             rounds.Add($"{allocated} bytes for {received} of {measured} packets");
@@ -108,9 +108,10 @@ public sealed class TunnelEndpointDeviceTests
         using var down = new UdpFlow(a, Overlay(ServerOverlay, 7201), b, Overlay(ClientOverlay, 7202), PayloadSize, count);
 
         // Each flow keeps its window full from its own thread: both directions are in flight together.
+        var cancellation = TestContext.Current.CancellationToken;
         var sending = Task.WhenAll(
-            OnOwnThread(() => up.Send(count, Window, Stall)),
-            OnOwnThread(() => down.Send(count, Window, Stall)));
+            OnOwnThread(() => up.Send(count, Window, Stall, cancellation)),
+            OnOwnThread(() => down.Send(count, Window, Stall, cancellation)));
         await sending.WaitAsync(Delivery, TestContext.Current.CancellationToken);
         var delivered = await Task.WhenAll(
             OnOwnThread(() => up.WaitDelivered(Stall, Delivery)),
@@ -126,6 +127,49 @@ public sealed class TunnelEndpointDeviceTests
         await WaitCountersAsync(server, client, down);
         await server.StopAsync();
         await client.StopAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stopping_both_ends_while_both_directions_are_saturated_ends_every_task_promptly(bool vnet)
+    {
+        Requires.Root();
+        const int capacity = 2_000_000;
+        await using var scope = await NetnsScope.CreateAsync("tep-stop", 2);
+        var (a, b) = (scope.Names[0], scope.Names[1]);
+        ConnectUnderlay(a, ServerUnderlay, b, ClientUnderlay, "veth0", "veth1");
+        await using var serverDevice = TunIn(a, ServerOverlay, vnet);
+        await using var clientDevice = TunIn(b, ClientOverlay, vnet);
+        await using var server = new RunningEndpoint(serverDevice, ServerOptions(a, ServerUnderlay.Address, vnet));
+        var port = await server.PortAsync();
+        await using var client = new RunningEndpoint(clientDevice, ClientOptions(b, ServerUnderlay.Address, port, vnet));
+        await WaitConnectedAsync(server, 1, client);
+        using var up = new UdpFlow(b, Overlay(ClientOverlay, 7602), a, Overlay(ServerOverlay, 7601), PayloadSize, capacity);
+        using var down = new UdpFlow(a, Overlay(ServerOverlay, 7701), b, Overlay(ClientOverlay, 7702), PayloadSize, capacity);
+        using var load = new CancellationTokenSource();
+
+        // No window: both senders write as fast as they can, so the tunnel's socket buffers fill in
+        // both directions and sends are pending when the stop comes.
+        var senders = Task.WhenAll(
+            OnOwnThread(() => up.Send(capacity, int.MaxValue, Stall, load.Token)),
+            OnOwnThread(() => down.Send(capacity, int.MaxValue, Stall, load.Token)));
+        try
+        {
+            await Wait.UntilAsync(() => up.Received > 5_000 && down.Received > 5_000, Startup, () => $"up: {up.Describe()}\ndown: {down.Describe()}\nclient: {client.Describe()}\nserver: {server.Describe()}");
+            Assert.False(senders.IsCompleted, $"up: {up.Describe()}\ndown: {down.Describe()}");
+            await Task.WhenAll(server.StopAsync(), client.StopAsync());
+        }
+        finally
+        {
+            await load.CancelAsync();
+            await senders.WaitAsync(StopLimit, TestContext.Current.CancellationToken);
+        }
+
+        Assert.False(server.Counters.IsConnected);
+        Assert.False(client.Counters.IsConnected);
+        Assert.Equal(0, up.Corrupt + down.Corrupt);
+        TestContext.Current.TestOutputHelper?.WriteLine($"up: {up.Describe()}\ndown: {down.Describe()}\nclient: {client.Describe()}\nserver: {server.Describe()}");
     }
 
     [Theory]
@@ -152,7 +196,7 @@ public sealed class TunnelEndpointDeviceTests
         await WaitConnectedAsync(server, 1, first);
         using (var before = new UdpFlow(b, Overlay(ClientOverlay, 7302), a, Overlay(ServerOverlay, 7301), PayloadSize, count))
         {
-            before.Send(count, Window, Stall);
+            before.Send(count, Window, Stall, TestContext.Current.CancellationToken);
             Assert.True(before.WaitDelivered(Stall, Delivery) > count * 9 / 10, $"{before.Describe()}\nfirst: {first.Describe()}\nserver: {server.Describe()}");
             await WaitCountersAsync(first, server, before);
         }
@@ -166,8 +210,8 @@ public sealed class TunnelEndpointDeviceTests
 
         using var upstream = new UdpFlow(c, Overlay(ClientOverlay, 7402), a, Overlay(ServerOverlay, 7401), PayloadSize, count);
         using var downstream = new UdpFlow(a, Overlay(ServerOverlay, 7501), c, Overlay(ClientOverlay, 7502), PayloadSize, count);
-        upstream.Send(count, Window, Stall);
-        downstream.Send(count, Window, Stall);
+        upstream.Send(count, Window, Stall, TestContext.Current.CancellationToken);
+        downstream.Send(count, Window, Stall, TestContext.Current.CancellationToken);
         var delivered = (Up: upstream.WaitDelivered(Stall, Delivery), Down: downstream.WaitDelivered(Stall, Delivery));
         var state = $"up: {upstream.Describe()}\ndown: {downstream.Describe()}\nfirst: {first.Describe()}\nsecond: {second.Describe()}\nserver: {server.Describe()}";
         Assert.True(delivered.Up > count * 9 / 10, state);

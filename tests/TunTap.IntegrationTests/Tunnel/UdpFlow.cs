@@ -86,12 +86,13 @@ internal sealed class UdpFlow : IDisposable
     /// <summary>
     /// Sends <paramref name="count"/> more datagrams, keeping at most <paramref name="window"/> on
     /// their way (so nothing overruns a queue and the loss stays near zero). When nothing arrives for
-    /// <paramref name="stall"/>, what is on its way counts as lost and sending goes on. Allocates nothing.
+    /// <paramref name="stall"/>, what is on its way counts as lost and sending goes on. Stops early
+    /// when <paramref name="cancellationToken"/> fires. Allocates nothing.
     /// </summary>
-    public void Send(int count, int window, TimeSpan stall)
+    public void Send(int count, int window, TimeSpan stall, CancellationToken cancellationToken = default)
     {
         var stallTicks = (long)(stall.TotalSeconds * Stopwatch.Frequency);
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < count && !cancellationToken.IsCancellationRequested; i++)
         {
             var lastProgress = Stopwatch.GetTimestamp();
             var lastReceived = Received;
