@@ -104,6 +104,10 @@ public sealed class TunnelEndpointDeviceTests
         var port = await server.PortAsync();
         await using var client = new RunningEndpoint(clientDevice, ClientOptions(b, ServerUnderlay.Address, port, vnet));
         await WaitConnectedAsync(server, 1, client);
+
+        // TUN queues on both ends: each end's pump thread alone serves both directions.
+        Assert.NotNull(server.Endpoint.DeviceQueue);
+        Assert.NotNull(client.Endpoint.DeviceQueue);
         using var up = new UdpFlow(b, Overlay(ClientOverlay, 7102), a, Overlay(ServerOverlay, 7101), PayloadSize, count);
         using var down = new UdpFlow(a, Overlay(ServerOverlay, 7201), b, Overlay(ClientOverlay, 7202), PayloadSize, count);
 
