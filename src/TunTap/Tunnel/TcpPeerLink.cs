@@ -307,7 +307,10 @@ internal sealed class TcpPeerLink : PeerLink
         }
     }
 
-    private string PeerClosed() => _reader.Buffered > 0 ? throw ClosedEarly("in the middle of a frame") : "closed by the peer";
+    /// <summary>Why the stream ended at a receive of 0 bytes: the peer closed, or this end did (no drop to count then).</summary>
+    private string PeerClosed() => Volatile.Read(ref _closed) != 0 ? "closed"
+        : _reader.Buffered > 0 ? throw ClosedEarly("in the middle of a frame")
+        : "closed by the peer";
 
     /// <summary>Starts sending <paramref name="batch"/>; <see cref="ContinueSend"/> does the sending.</summary>
     private void BeginSend(PacketBatch batch)
