@@ -18,7 +18,7 @@ namespace TunTap.Devices;
 internal sealed class TcpGatherCoalescer
 {
     /// <summary>Source buffers a batch may reference.</summary>
-    public const int MaxSources = 8;
+    public const int MaxSources = 2;
 
     /// <summary>The most segments one output packet takes (one gather write's pieces).</summary>
     public const int MaxSegments = 64;
