@@ -165,6 +165,53 @@ public sealed class ZeroCopySegmentTests
         Assert.Equal(0, coalescer.Count);
     }
 
+    [Fact]
+    public void Writing_segment_headers_and_gather_coalescing_allocate_nothing()
+    {
+        var super = TcpPackets.Build(false, false, new byte[30_000], TcpFlags.Ack);
+        var header = TcpPackets.SuperHeader(false, false, 1400);
+        var headers = new byte[64 * 1024];
+        var sources = new[] { new byte[70_000] };
+        var coalescer = new TcpGatherCoalescer(DeviceMode.Tun, 128, 70_000);
+        Assert.True(GsoSegmenter.TryWriteSegmentHeaders(super, header, 0, headers, 4, partialChecksum: true, out var layout));
+        var at = 0;
+        for (var i = 0; i < layout.Count; i++)
+        {
+            headers.AsSpan(layout.HeadersOffsetOf(i), layout.HeaderLength).CopyTo(sources[0].AsSpan(at));
+            var (offset, length) = layout.PayloadOf(i);
+            super.AsSpan(offset, length).CopyTo(sources[0].AsSpan(at + layout.HeaderLength));
+            at += layout.LengthOf(i) + 4;
+        }
+
+        var output = new byte[70_000];
+        RunOnce();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var round = 0; round < 1000; round++)
+        {
+            RunOnce();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1, coalescer.Count);
+        Assert.Equal(layout.Count, coalescer.SegmentsOf(0));
+
+        void RunOnce()
+        {
+            GsoSegmenter.TryWriteSegmentHeaders(super, header, 0, headers, 4, partialChecksum: true, out var written);
+            GsoSegmenter.TryWriteSegmentHeaders(super, header, 0, headers, 4, partialChecksum: false, out _);
+            coalescer.Clear();
+            var position = 0;
+            for (var i = 0; i < written.Count; i++)
+            {
+                coalescer.Add(0, sources[0].AsSpan(position, written.LengthOf(i)), position, partialChecksum: true);
+                position += written.LengthOf(i) + 4;
+            }
+
+            coalescer.Finish();
+            coalescer.CopyTo(0, sources, output);
+        }
+    }
+
     /// <summary>Puts the packets as 4-byte-gapped frames into two sources (half in each) and gathers them.</summary>
     private static (TcpGatherCoalescer Coalescer, byte[][] Sources) Gather(DeviceMode mode, List<byte[]> packets, bool partial)
     {
