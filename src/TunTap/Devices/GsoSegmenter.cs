@@ -89,57 +89,56 @@ public static class GsoSegmenter
             return false;
         }
 
-        int tcp = header.ChecksumStart;
-        var headerLength = tcp + TcpHeaderLength(packet, tcp);
-        var mss = (int)header.GsoSize;
-        // Without the length: each segment adds its own below.
-        var (addresses, addressLength) = ipv4 ? (networkOffset + 12, 4) : (networkOffset + 8, 16);
-        var pseudo = InternetChecksum.PseudoHeaderSum(packet.Slice(addresses, addressLength), packet.Slice(addresses + addressLength, addressLength), IpProtocol.Tcp, 0);
-        var identification = ipv4 ? BinaryPrimitives.ReadUInt16BigEndian(packet[(networkOffset + 4)..]) : (ushort)0;
-        var sequence = BinaryPrimitives.ReadUInt32BigEndian(packet[(tcp + 4)..]);
-        var flags = packet[tcp + 13];
-        var headers = packet[..headerLength];
+        var context = SegmentContext.Of(packet, header, networkOffset, ipv4, segments.Count);
         for (var i = 0; i < segments.Count; i++)
         {
             var length = segments.LengthOf(i);
-            var chunk = length - headerLength;
             var segment = destination.Slice(segments.OffsetOf(i), length);
-            headers.CopyTo(segment);
-            packet.Slice(headerLength + (i * mss), chunk).CopyTo(segment[headerLength..]);
-
-            var ip = segment[networkOffset..];
-            if (ipv4)
-            {
-                var ipHeaderLength = tcp - networkOffset;
-                BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(length - networkOffset));
-                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(identification + i));
-                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
-                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..ipHeaderLength]));
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(length - networkOffset - Ipv6Packet.HeaderLength));
-            }
-
-            var tcpSegment = segment[tcp..];
-            BinaryPrimitives.WriteUInt32BigEndian(tcpSegment[4..], sequence + (uint)(i * mss));
-            var segmentFlags = flags;
-            if (i != segments.Count - 1)
-            {
-                segmentFlags &= unchecked((byte)~(TcpFlags.Fin | TcpFlags.Psh));
-            }
-
-            if (i != 0)
-            {
-                segmentFlags &= unchecked((byte)~TcpFlags.Cwr);
-            }
-
-            tcpSegment[13] = segmentFlags;
-            BinaryPrimitives.WriteUInt16BigEndian(tcpSegment[16..], 0);
-            var sum = InternetChecksum.Add(pseudo, (uint)tcpSegment.Length);
-            BinaryPrimitives.WriteUInt16BigEndian(tcpSegment[16..], InternetChecksum.Finish(InternetChecksum.Add(sum, tcpSegment)));
+            packet[..context.HeaderLength].CopyTo(segment);
+            var payload = segment[context.HeaderLength..];
+            packet.Slice(context.HeaderLength + (i * context.Mss), payload.Length).CopyTo(payload);
+            context.FixHeaders(segment[..context.HeaderLength], i, payload, partialChecksum: false);
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// The zero-copy form of <see cref="TrySegment"/>: writes only the headers of each segment
+    /// (link, IP and TCP headers with that segment's fields) into <paramref name="destination"/>,
+    /// each after <paramref name="gap"/> free bytes, <see cref="GsoSegmentHeaders.Stride"/> apart.
+    /// Segment i is its headers followed by <see cref="GsoSegmentHeaders.PayloadOf"/>(i) of
+    /// <paramref name="packet"/>, so a gather send can put them on the wire without copying the
+    /// payload. With <paramref name="partialChecksum"/> the TCP checksum field holds only the
+    /// pseudo-header sum (what the kernel leaves for <see cref="VirtioNetHeaderFlags.NeedsChecksum"/>;
+    /// <see cref="TryCompleteChecksum"/> completes it) and the payload is not read at all;
+    /// otherwise the segments are byte for byte those of <see cref="TrySegment"/>.
+    /// </summary>
+    /// <returns>False (nothing written) when the packet is not a valid TCP super packet or the headers do not fit.</returns>
+    public static bool TryWriteSegmentHeaders(ReadOnlySpan<byte> packet, in VirtioNetHeader header, int networkOffset, Span<byte> destination, int gap, bool partialChecksum, out GsoSegmentHeaders layout)
+    {
+        layout = default;
+        if (!TryLayout(packet, header, networkOffset, gap, out var segments, out var ipv4))
+        {
+            return false;
+        }
+
+        var context = SegmentContext.Of(packet, header, networkOffset, ipv4, segments.Count);
+        var candidate = new GsoSegmentHeaders(segments.Count, gap, context.HeaderLength, context.Mss, packet.Length - context.HeaderLength);
+        if ((long)candidate.Count * candidate.Stride > destination.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var headers = destination.Slice(candidate.HeadersOffsetOf(i), context.HeaderLength);
+            packet[..context.HeaderLength].CopyTo(headers);
+            var (offset, length) = candidate.PayloadOf(i);
+            context.FixHeaders(headers, i, packet.Slice(offset, length), partialChecksum);
+        }
+
+        layout = candidate;
         return true;
     }
 
@@ -192,5 +191,107 @@ public static class GsoSegmenter
 
         segments = new GsoSegments(count, gap, segmentLength, headerLength + payload - ((count - 1) * mss));
         return true;
+    }
+
+    /// <summary>What every segment of one super packet shares; <see cref="FixHeaders"/> sets one segment's own fields.</summary>
+    private readonly struct SegmentContext
+    {
+        private readonly ulong _pseudo;
+
+        private SegmentContext(int networkOffset, int tcp, int headerLength, int mss, bool ipv4, int count, ulong pseudo, ushort identification, uint sequence, byte flags)
+        {
+            NetworkOffset = networkOffset;
+            Tcp = tcp;
+            HeaderLength = headerLength;
+            Mss = mss;
+            Ipv4 = ipv4;
+            Count = count;
+            _pseudo = pseudo;
+            Identification = identification;
+            Sequence = sequence;
+            Flags = flags;
+        }
+
+        public int NetworkOffset { get; }
+
+        public int Tcp { get; }
+
+        public int HeaderLength { get; }
+
+        public int Mss { get; }
+
+        public bool Ipv4 { get; }
+
+        public int Count { get; }
+
+        public ushort Identification { get; }
+
+        public uint Sequence { get; }
+
+        public byte Flags { get; }
+
+        public static SegmentContext Of(ReadOnlySpan<byte> packet, in VirtioNetHeader header, int networkOffset, bool ipv4, int count)
+        {
+            int tcp = header.ChecksumStart;
+            // Without the length: each segment adds its own.
+            var (addresses, addressLength) = ipv4 ? (networkOffset + 12, 4) : (networkOffset + 8, 16);
+            var pseudo = InternetChecksum.PseudoHeaderSum(packet.Slice(addresses, addressLength), packet.Slice(addresses + addressLength, addressLength), IpProtocol.Tcp, 0);
+            return new SegmentContext(
+                networkOffset,
+                tcp,
+                tcp + TcpHeaderLength(packet, tcp),
+                header.GsoSize,
+                ipv4,
+                count,
+                pseudo,
+                ipv4 ? BinaryPrimitives.ReadUInt16BigEndian(packet[(networkOffset + 4)..]) : (ushort)0,
+                BinaryPrimitives.ReadUInt32BigEndian(packet[(tcp + 4)..]),
+                packet[tcp + 13]);
+        }
+
+        /// <summary>Sets segment <paramref name="index"/>'s lengths, IPv4 identification and header checksum, sequence number, flags and TCP checksum in its copied <paramref name="headers"/>.</summary>
+        public void FixHeaders(Span<byte> headers, int index, ReadOnlySpan<byte> payload, bool partialChecksum)
+        {
+            var length = HeaderLength + payload.Length;
+            var ip = headers[NetworkOffset..];
+            if (Ipv4)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(length - NetworkOffset));
+                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(Identification + index));
+                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
+                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..(Tcp - NetworkOffset)]));
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(length - NetworkOffset - Ipv6Packet.HeaderLength));
+            }
+
+            var tcpHeader = headers[Tcp..];
+            BinaryPrimitives.WriteUInt32BigEndian(tcpHeader[4..], Sequence + (uint)(index * Mss));
+            var segmentFlags = Flags;
+            if (index != Count - 1)
+            {
+                segmentFlags &= unchecked((byte)~(TcpFlags.Fin | TcpFlags.Psh));
+            }
+
+            if (index != 0)
+            {
+                segmentFlags &= unchecked((byte)~TcpFlags.Cwr);
+            }
+
+            tcpHeader[13] = segmentFlags;
+            var sum = InternetChecksum.Add(_pseudo, (uint)(length - Tcp));
+            if (partialChecksum)
+            {
+                // As the kernel leaves CHECKSUM_PARTIAL: the pseudo-header sum, folded, not inverted.
+                BinaryPrimitives.WriteUInt16BigEndian(tcpHeader[16..], InternetChecksum.Fold(sum));
+                return;
+            }
+
+            // The TCP header is a multiple of 4 bytes long, so the payload's sum continues it.
+            BinaryPrimitives.WriteUInt16BigEndian(tcpHeader[16..], 0);
+            sum = InternetChecksum.Add(sum, tcpHeader[..(HeaderLength - Tcp)]);
+            BinaryPrimitives.WriteUInt16BigEndian(tcpHeader[16..], InternetChecksum.Finish(InternetChecksum.Add(sum, payload)));
+        }
     }
 }

@@ -15,7 +15,9 @@ namespace TunTap.Devices;
 /// </summary>
 public sealed class TcpCoalescer
 {
-    private const int MaxSearch = 8;
+    /// <summary>How many output packets back a segment looks for its flow.</summary>
+    internal const int MaxSearch = 8;
+
     private const byte AllowedFlags = (byte)(TcpFlags.Ack | TcpFlags.Psh);
 
     private readonly DeviceMode _mode;
@@ -76,7 +78,8 @@ public sealed class TcpCoalescer
         return index;
     }
 
-    private static bool SameFlowHeaders(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int networkOffset, int tcp, bool ipv4)
+    /// <summary>Whether two TCP packets of one flow have the headers a merge needs equal (all but lengths, IDs, checksums, sequence numbers and flags).</summary>
+    internal static bool SameFlowHeaders(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int networkOffset, int tcp, bool ipv4)
     {
         // Link header, then the IP fields that must be equal, then ports, ack, data offset, window, options.
         if (!a[..networkOffset].SequenceEqual(b[..networkOffset]))
@@ -107,7 +110,8 @@ public sealed class TcpCoalescer
             && tcpA[20..headerLength].SequenceEqual(tcpB[20..headerLength]);
     }
 
-    private static bool SameFlow(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int networkOffset, int tcp, bool ipv4)
+    /// <summary>Whether two TCP packets have the same addresses and ports.</summary>
+    internal static bool SameFlow(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int networkOffset, int tcp, bool ipv4)
     {
         var addresses = ipv4 ? a.Slice(networkOffset + 12, 8) : a.Slice(networkOffset + 8, 32);
         var other = ipv4 ? b.Slice(networkOffset + 12, 8) : b.Slice(networkOffset + 8, 32);
@@ -115,15 +119,12 @@ public sealed class TcpCoalescer
     }
 
     /// <summary>Parses a plain TCP packet behind its virtio-net header; <see cref="TcpLayout.IsTcp"/> is false for anything else.</summary>
-    private TcpLayout Parse(ReadOnlySpan<byte> packet)
-    {
-        if (!IsPlain(packet))
-        {
-            return default;
-        }
+    private TcpLayout Parse(ReadOnlySpan<byte> packet) => IsPlain(packet) ? ParseBody(_mode, packet[VirtioNetHeader.Size..]) : default;
 
-        var body = packet[VirtioNetHeader.Size..];
-        var networkOffset = GsoSegmenter.NetworkOffset(_mode, body);
+    /// <summary>Parses a TCP packet (no virtio-net header in front); <see cref="TcpLayout.IsTcp"/> is false for anything else.</summary>
+    internal static TcpLayout ParseBody(DeviceMode mode, ReadOnlySpan<byte> body)
+    {
+        var networkOffset = GsoSegmenter.NetworkOffset(mode, body);
         if (networkOffset < 0 || body.Length < networkOffset + Ipv4Packet.MinimumHeaderLength)
         {
             return default;
@@ -293,5 +294,5 @@ public sealed class TcpCoalescer
     }
 
     /// <summary>Where the headers of a plain TCP packet are (offsets within the packet after its virtio-net header).</summary>
-    private readonly record struct TcpLayout(bool IsTcp, int NetworkOffset, int Tcp, int PayloadStart, bool Ipv4, bool Mergeable);
+    internal readonly record struct TcpLayout(bool IsTcp, int NetworkOffset, int Tcp, int PayloadStart, bool Ipv4, bool Mergeable);
 }

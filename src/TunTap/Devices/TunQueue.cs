@@ -176,6 +176,52 @@ public sealed class TunQueue : ITunDevice
     }
 
     /// <summary>
+    /// Writes one packet gathered from <paramref name="count"/> pieces (<c>writev</c>; the first
+    /// starts with the virtio-net header on a device that has one), blocking the calling thread
+    /// while the kernel's queue is full, as <see cref="Write"/> does. The pieces must stay pinned
+    /// for the call.
+    /// </summary>
+    internal unsafe bool WriteGather(IoVector* vectors, int count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var added = false;
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+            while (true)
+            {
+                if (Libc.Writev(_fd.Fd, vectors, count) >= 0)
+                {
+                    return true;
+                }
+
+                var errno = Syscall.LastErrno;
+                switch (errno)
+                {
+                    case Errno.EINTR:
+                        continue;
+                    case Errno.EAGAIN:
+                        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+                        _ = DescriptorPoll.Wait(_fd.Fd, Libc.POLLOUT, PollSliceMilliseconds);
+                        continue;
+                    case Errno.EBADF or TunIoctl.EBADFD:
+                        throw IoError("write to", errno);
+                    default:
+                        Interlocked.Increment(ref _rejectedWrites);
+                        return false;
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _fd.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
     /// Writes the batch's packets in order, blocking the calling thread while the kernel's queue
     /// is full; returns how many the kernel accepted (see <see cref="WriteBatchAsync"/>).
     /// </summary>

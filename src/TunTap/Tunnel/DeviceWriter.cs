@@ -1,5 +1,8 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TunTap.Buffers;
 using TunTap.Devices;
+using TunTap.Interop;
 
 namespace TunTap.Tunnel;
 
@@ -83,6 +86,111 @@ internal sealed class DeviceWriter : IDisposable
         }
 
         batch.Clear();
+    }
+
+    /// <summary>
+    /// Writes the output packets of <paramref name="coalescer"/> (finished here), whose pieces lie
+    /// in <paramref name="sources"/> (pinned arrays), and clears it. On a TUN/TAP queue each is one
+    /// gather write straight from the receive buffers; otherwise (or while capturing) each is
+    /// copied together into a slot first. Counts them as <see cref="FlushCoalesced"/> does.
+    /// </summary>
+    public unsafe void WriteGathered(TcpGatherCoalescer coalescer, byte[][] sources, CancellationToken cancellationToken)
+    {
+        var count = coalescer.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        coalescer.Finish();
+        lock (_lock)
+        {
+            if (_queue is null || _endpoint.IsCapturing || _coalesced is null)
+            {
+                WriteGatheredCopies(coalescer, sources, cancellationToken);
+            }
+            else
+            {
+                var vectors = stackalloc IoVector[1 + TcpGatherCoalescer.MaxSegments];
+                var headers = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(coalescer.HeaderBuffer));
+                long packets = 0;
+                long bytes = 0;
+                var superPackets = 0;
+                var rejected = 0;
+                for (var i = 0; i < count; i++)
+                {
+                    vectors[0] = new IoVector { Base = headers + TcpGatherCoalescer.HeaderOffsetOf(i), Length = (nuint)coalescer.HeadersOf(i).Length };
+                    var n = 1;
+                    for (var piece = coalescer.FirstPieceOf(i); piece >= 0; piece = coalescer.NextPiece(piece))
+                    {
+                        var (source, offset, length) = coalescer.PieceAt(piece);
+                        vectors[n++] = new IoVector { Base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(sources[source])) + offset, Length = (nuint)length };
+                    }
+
+                    var segments = coalescer.SegmentsOf(i);
+                    superPackets += segments > 1 ? 1 : 0;
+                    if (_queue.WriteGather(vectors, n))
+                    {
+                        packets += segments;
+                        bytes += coalescer.LengthOf(i) - VirtioNetHeader.Size;
+                    }
+                    else
+                    {
+                        rejected++;
+                    }
+                }
+
+                _counters.AddRxOffload(superPackets);
+                _counters.AddRx(packets, bytes);
+                if (rejected > 0)
+                {
+                    _counters.AddDropped(TunnelDropReason.DeviceRejected, rejected);
+                }
+            }
+        }
+
+        coalescer.Clear();
+    }
+
+    /// <summary>The copying form of <see cref="WriteGathered"/>: a batch of slots at a time, captured and written as <see cref="FlushCoalesced"/> does.</summary>
+    private void WriteGatheredCopies(TcpGatherCoalescer coalescer, byte[][] sources, CancellationToken cancellationToken)
+    {
+        var slots = _coalesced!;
+        var next = 0;
+        while (next < coalescer.Count)
+        {
+            slots.Clear();
+            long bytes = 0;
+            long packets = 0;
+            var superPackets = 0;
+            while (next < coalescer.Count && slots.Count < slots.Capacity)
+            {
+                var slot = slots.Count;
+                slots.SetLength(slot, coalescer.CopyTo(next, sources, slots.GetWritable(slot)));
+                slots.Count = slot + 1;
+                var segments = coalescer.SegmentsOf(next);
+                bytes += coalescer.LengthOf(next) - VirtioNetHeader.Size;
+                packets += segments;
+                superPackets += segments > 1 ? 1 : 0;
+                next++;
+            }
+
+            var count = slots.Count;
+            _endpoint.Capture(slots);
+            var accepted = WriteToDevice(slots, cancellationToken);
+            _counters.AddRxOffload(superPackets);
+            if (accepted == count)
+            {
+                _counters.AddRx(packets, bytes);
+            }
+            else
+            {
+                _counters.AddRx(accepted, bytes * accepted / count);
+                _counters.AddDropped(TunnelDropReason.DeviceRejected, count - accepted);
+            }
+        }
+
+        slots.Clear();
     }
 
     /// <summary>Writes the batch's packets (if any) and empties it.</summary>

@@ -17,6 +17,12 @@ public sealed partial class TunnelEndpoint
 
     private UdpPeerLink? _udpPeer;
 
+    /// <summary>Gather receive (see <see cref="NewUdpReceiveBuffer"/>): the pinned receive buffers of one round, the first also the handshake's.</summary>
+    private byte[][]? _udpSources;
+
+    /// <summary>Gather receive: merges the segments of a round where they were received.</summary>
+    private TcpGatherCoalescer? _gather;
+
     /// <summary>SOL_UDP.</summary>
     internal const int SolUdp = 17;
 
@@ -46,13 +52,88 @@ public sealed partial class TunnelEndpoint
     /// <summary>A received packet, behind a virtio-net header when the device has them.</summary>
     private int UdpReceiveSlotSize => Options.MaxPacketSize + (Options.VnetHeader ? VirtioNetHeader.Size : 0);
 
+    /// <summary>
+    /// The first receive buffer. With a virtio-net header and no compression, received segments
+    /// are not copied: up to <see cref="TcpGatherCoalescer.MaxSources"/> receives of a round go
+    /// into pinned buffers of their own, are merged in place and written with gather writes.
+    /// Otherwise each packet is copied into a batch slot and <see cref="DeviceWriter.FlushCoalesced"/>
+    /// merges them.
+    /// </summary>
+    private byte[] NewUdpReceiveBuffer()
+    {
+        if (!Options.VnetHeader || Options.Compress)
+        {
+            return new byte[UdpReceiveBufferSize];
+        }
+
+        _udpSources = new byte[TcpGatherCoalescer.MaxSources][];
+        for (var i = 0; i < _udpSources.Length; i++)
+        {
+            _udpSources[i] = GC.AllocateUninitializedArray<byte>(UdpReceiveBufferSize, pinned: true);
+        }
+
+        _gather = new TcpGatherCoalescer(Options.Mode, TcpGatherCoalescer.MaxSources * MaxFramesPerReceive, Options.DevicePacketSize);
+        return _udpSources[0];
+    }
+
+    /// <summary>Whether one more receive fits the round: a batch with room for a full GRO receive, or a free gather buffer.</summary>
+    private bool HasRoomForReceive(PacketBatch batch, int source) =>
+        _udpSources is null ? batch.Capacity - batch.Count >= MaxFramesPerReceive : source < _udpSources.Length;
+
+    /// <summary>The buffer receive <paramref name="source"/> of a round goes into.</summary>
+    private byte[] ReceiveBufferFor(byte[] first, int source) => _udpSources is null ? first : _udpSources[source];
+
+    /// <summary>Writes what a round received to the device.</summary>
+    private void FlushUdpRound(PacketBatch batch, CancellationToken cancellationToken)
+    {
+        if (_gather is null)
+        {
+            Writer.FlushCoalesced(batch, cancellationToken);
+        }
+        else
+        {
+            Writer.WriteGathered(_gather, _udpSources!, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A data frame from the peer: copied into the batch, or (gather receive) taken where it lies,
+    /// at <paramref name="offset"/> of receive buffer <paramref name="source"/>.
+    /// </summary>
+    private void TakeUdpData(TunnelFrameHeader header, ReadOnlySpan<byte> payload, int source, int offset, PacketBatch batch)
+    {
+        if (_gather is null)
+        {
+            AddData(header, payload, batch, offloadAgreed: false);
+            return;
+        }
+
+        Counters.AddRxWire(header.Size + payload.Length);
+        if ((header.Flags & (TunnelFrameFlags.VnetHeader | TunnelFrameFlags.Compressed)) != 0)
+        {
+            // Offload frames are not sent over UDP, and compression was agreed off in the hello.
+            Counters.AddDropped(TunnelDropReason.Malformed);
+            return;
+        }
+
+        if (_gather.IsFull)
+        {
+            Writer.WriteGathered(_gather, _udpSources!, CancellationToken.None);
+        }
+
+        if (!_gather.Add(source, payload, offset, (header.Flags & TunnelFrameFlags.PartialChecksum) != 0))
+        {
+            Counters.AddDropped(TunnelDropReason.Malformed);
+        }
+    }
+
     /// <summary>The server role, on a thread of its own: receives wait in <c>poll()</c>, and the socket never meets .NET's asynchronous engine.</summary>
     private bool ServeUdp(IPEndPoint listen, CancellationToken cancellationToken)
     {
         using var socket = Bind(listen, SocketType.Dgram, ProtocolType.Udp);
         Log($"listening on udp {socket.LocalEndPoint}");
         TuneUdpSocket(socket);
-        var buffer = new byte[UdpReceiveBufferSize];
+        var buffer = NewUdpReceiveBuffer();
         var from = new SocketAddress(socket.AddressFamily);
         using var batch = new PacketBatch(UdpBatchSize, UdpReceiveSlotSize);
         try
@@ -60,14 +141,15 @@ public sealed partial class TunnelEndpoint
             while (true)
             {
                 var received = WaitForDatagram(socket, buffer, from, cancellationToken);
-                HandleServerDatagram(socket, buffer, received, from, batch);
-                while (batch.Capacity - batch.Count >= MaxFramesPerReceive && socket.Available > 0)
+                HandleServerDatagram(socket, buffer, received, from, batch, 0);
+                for (var source = 1; HasRoomForReceive(batch, source) && socket.Available > 0; source++)
                 {
-                    received = ReceiveDatagram(socket, buffer, from);
-                    HandleServerDatagram(socket, buffer, received, from, batch);
+                    var target = ReceiveBufferFor(buffer, source);
+                    received = ReceiveDatagram(socket, target, from);
+                    HandleServerDatagram(socket, target, received, from, batch, source);
                 }
 
-                Writer.FlushCoalesced(batch, cancellationToken);
+                FlushUdpRound(batch, cancellationToken);
             }
         }
         finally
@@ -83,7 +165,7 @@ public sealed partial class TunnelEndpoint
     {
         var backoff = new ReconnectBackoff(Options.MinBackoff, Options.MaxBackoff, Options.Seed);
         var target = $"{Options.Connect!.Host}:{Options.Connect.Port}";
-        var buffer = new byte[UdpReceiveBufferSize];
+        var buffer = NewUdpReceiveBuffer();
         using var batch = new PacketBatch(UdpBatchSize, UdpReceiveSlotSize);
         while (true)
         {
@@ -96,8 +178,8 @@ public sealed partial class TunnelEndpoint
                 TuneUdpSocket(socket);
                 socket.Connect(remote);
                 var connected = socket;
-                await OnOwnThread(() => UdpHandshake(connected, buffer, cancellationToken)).ConfigureAwait(false);
-                link = new UdpPeerLink(socket, null, this, remote.ToString());
+                var peerHello = await OnOwnThread(() => UdpHandshake(connected, buffer, cancellationToken)).ConfigureAwait(false);
+                link = new UdpPeerLink(socket, null, this, remote.ToString(), Hello.AgreesOnOffload(peerHello));
                 Publish(link);
                 backoff.Reset();
                 using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -127,6 +209,7 @@ public sealed partial class TunnelEndpoint
             }
 
             batch.Clear();
+            _gather?.Clear();
             await backoff.WaitAsync(Time, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -152,7 +235,8 @@ public sealed partial class TunnelEndpoint
         }
     }
 
-    private bool UdpHandshake(Socket socket, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>Client: sends the hello until the server answers; returns the server's hello.</summary>
+    private TunnelHello UdpHandshake(Socket socket, byte[] buffer, CancellationToken cancellationToken)
     {
         var frame = new byte[TunnelFrame.HeaderSize + TunnelHello.Size];
         TunnelFrame.WriteHello(frame, TunnelFrameType.Hello, Hello);
@@ -166,10 +250,10 @@ public sealed partial class TunnelEndpoint
                 throw new TunnelProtocolException($"no hello reply within {Options.HandshakeTimeout.TotalSeconds:0.###} s");
             }
 
-            var mismatch = TakeUdpHello(buffer.AsSpan(0, Math.Max(0, received)), out var accepted);
+            var mismatch = TakeUdpHello(buffer.AsSpan(0, Math.Max(0, received)), out var accepted, out var peer);
             if (accepted)
             {
-                return true;
+                return peer;
             }
 
             if (mismatch is not null)
@@ -182,9 +266,10 @@ public sealed partial class TunnelEndpoint
     }
 
     /// <summary>Client handshake step: returns a mismatch to report, or sets <paramref name="accepted"/>; other datagrams are ignored.</summary>
-    private string? TakeUdpHello(ReadOnlySpan<byte> datagram, out bool accepted)
+    private string? TakeUdpHello(ReadOnlySpan<byte> datagram, out bool accepted, out TunnelHello peer)
     {
         accepted = false;
+        peer = default;
         if (!TryTakeFrame(ref datagram, out var header, out var payload))
         {
             return null;
@@ -192,7 +277,7 @@ public sealed partial class TunnelEndpoint
 
         if (header.Type is TunnelFrameType.Hello or TunnelFrameType.HelloReject)
         {
-            if (!TunnelHello.TryDecode(payload, out var peer))
+            if (!TunnelHello.TryDecode(payload, out peer))
             {
                 Counters.AddDropped(TunnelDropReason.Malformed);
                 return null;
@@ -218,14 +303,15 @@ public sealed partial class TunnelEndpoint
             while (true)
             {
                 var received = WaitForDatagram(socket, buffer, null, cancellationToken);
-                HandleClientDatagram(buffer, received, batch);
-                while (batch.Capacity - batch.Count >= MaxFramesPerReceive && socket.Available > 0)
+                HandleClientDatagram(buffer, received, batch, 0);
+                for (var source = 1; HasRoomForReceive(batch, source) && socket.Available > 0; source++)
                 {
-                    received = ReceiveDatagram(socket, buffer, null);
-                    HandleClientDatagram(buffer, received, batch);
+                    var target = ReceiveBufferFor(buffer, source);
+                    received = ReceiveDatagram(socket, target, null);
+                    HandleClientDatagram(target, received, batch, source);
                 }
 
-                Writer.FlushCoalesced(batch, cancellationToken);
+                FlushUdpRound(batch, cancellationToken);
             }
         }
         catch (SocketException ex)
@@ -238,15 +324,16 @@ public sealed partial class TunnelEndpoint
         }
     }
 
-    private void HandleClientDatagram(byte[] buffer, int received, PacketBatch batch)
+    private void HandleClientDatagram(byte[] buffer, int received, PacketBatch batch, int source)
     {
         ReadOnlySpan<byte> rest = received < 0 ? default : buffer.AsSpan(0, received);
+        var length = rest.Length;
         while (TryTakeFrame(ref rest, out var header, out var payload))
         {
             switch (header.Type)
             {
                 case TunnelFrameType.Data:
-                    AddData(header, payload, batch, offloadAgreed: false);
+                    TakeUdpData(header, payload, source, length - rest.Length - payload.Length, batch);
                     break;
                 case TunnelFrameType.HelloReject when TunnelHello.TryDecode(payload, out var peer):
                     throw new TunnelMismatchException(Hello.DescribeMismatch(peer) ?? "the peer rejected this end's hello");
@@ -257,16 +344,17 @@ public sealed partial class TunnelEndpoint
         }
     }
 
-    private void HandleServerDatagram(Socket socket, byte[] buffer, int received, SocketAddress from, PacketBatch batch)
+    private void HandleServerDatagram(Socket socket, byte[] buffer, int received, SocketAddress from, PacketBatch batch, int source)
     {
         ReadOnlySpan<byte> rest = received < 0 ? default : buffer.AsSpan(0, received);
+        var length = rest.Length;
         while (TryTakeFrame(ref rest, out var header, out var payload))
         {
-            HandleServerFrame(socket, header, payload, from, batch);
+            HandleServerFrame(socket, header, payload, from, batch, source, length - rest.Length - payload.Length);
         }
     }
 
-    private void HandleServerFrame(Socket socket, TunnelFrameHeader header, ReadOnlySpan<byte> payload, SocketAddress from, PacketBatch batch)
+    private void HandleServerFrame(Socket socket, TunnelFrameHeader header, ReadOnlySpan<byte> payload, SocketAddress from, PacketBatch batch, int source, int offset)
     {
         var current = _udpPeer;
         switch (header.Type)
@@ -274,7 +362,7 @@ public sealed partial class TunnelEndpoint
             case TunnelFrameType.Data:
                 if (current is not null && current.Peer!.Equals(from))
                 {
-                    AddData(header, payload, batch, offloadAgreed: false);
+                    TakeUdpData(header, payload, source, offset, batch);
                 }
                 else
                 {
@@ -304,10 +392,11 @@ public sealed partial class TunnelEndpoint
                     throw new TunnelMismatchException(mismatch);
                 }
 
-                if (current is null || !current.Peer!.Equals(from))
+                var partialChecksums = Hello.AgreesOnOffload(peer);
+                if (current is null || !current.Peer!.Equals(from) || current.PartialChecksums != partialChecksums)
                 {
                     var address = UdpPeerLink.Copy(from);
-                    var link = new UdpPeerLink(socket, address, this, UdpPeerLink.Describe(address));
+                    var link = new UdpPeerLink(socket, address, this, UdpPeerLink.Describe(address), partialChecksums);
                     _udpPeer = link;
                     Publish(link);
                 }

@@ -59,7 +59,8 @@ public sealed partial class TunnelEndpoint
         Options = options;
         Time = time ?? TimeProvider.System;
         _log = log;
-        Hello = TunnelHello.For(options.Mode, options.Mtu, options.Compress, offload: options.VnetHeader && options.Transport == TunnelTransport.Tcp);
+        // Offloads: over TCP, super packets in frames; over UDP, segments with partial checksums.
+        Hello = TunnelHello.For(options.Mode, options.Mtu, options.Compress, offload: options.VnetHeader);
         _capture = capture;
         DeviceQueue = QueueOf(device);
         Writer = new DeviceWriter(device, Counters, this);
@@ -135,6 +136,9 @@ public sealed partial class TunnelEndpoint
     }
 
     internal void Log(string message) => _log?.Invoke(message);
+
+    /// <summary>True when packets are recorded (<see cref="Capture(PacketBatch)"/> needs them whole).</summary>
+    internal bool IsCapturing => _capture is not null;
 
     /// <summary>Writes the batch's packets to the capture, if any (both loops call this, hence the lock).</summary>
     internal void Capture(PacketBatch batch)
@@ -241,6 +245,18 @@ public sealed partial class TunnelEndpoint
         {
             Counters.AddDropped(reason);
             return;
+        }
+
+        if ((header.Flags & TunnelFrameFlags.PartialChecksum) != 0)
+        {
+            // Only a peer told that this end has a virtio-net header sends these.
+            if (offload || prefix == 0 || !PartialChecksum.TryFindTcp(Options.Mode, writable.Slice(prefix, length), out var tcp))
+            {
+                Counters.AddDropped(TunnelDropReason.Malformed);
+                return;
+            }
+
+            PartialChecksum.HeaderFor(tcp).Write(writable);
         }
 
         if (offload && length < VirtioNetHeader.Size)

@@ -22,4 +22,13 @@ public enum TunnelFrameFlags : byte
     /// offloads (protocol version 2).
     /// </summary>
     VnetHeader = 4,
+
+    /// <summary>
+    /// The packet is a TCP segment whose checksum field holds only the pseudo-header sum (as the
+    /// kernel leaves a CHECKSUM_PARTIAL packet); the receiver writes it to its device with
+    /// <see cref="Devices.VirtioNetHeaderFlags.NeedsChecksum"/> so the kernel completes or skips
+    /// it. Sent over UDP only to a peer whose hello offered offloads (it has a virtio-net header
+    /// device); the outer UDP checksum covers the bytes on the wire.
+    /// </summary>
+    PartialChecksum = 8,
 }

@@ -6,7 +6,7 @@ namespace TunTap.Tunnel;
 /// <param name="Length">Payload bytes after the header.</param>
 public readonly record struct TunnelFrameHeader(TunnelFrameType Type, TunnelFrameFlags Flags, int Length)
 {
-    private const TunnelFrameFlags DataFlags = TunnelFrameFlags.Compressed | TunnelFrameFlags.LongLength | TunnelFrameFlags.VnetHeader;
+    private const TunnelFrameFlags DataFlags = TunnelFrameFlags.Compressed | TunnelFrameFlags.LongLength | TunnelFrameFlags.VnetHeader | TunnelFrameFlags.PartialChecksum;
 
     /// <summary>Whether the type is one this version knows and the flags are allowed for it.</summary>
     public bool IsKnown => Type switch

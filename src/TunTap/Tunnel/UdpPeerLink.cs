@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using TunTap.Buffers;
 using TunTap.Devices;
+using TunTap.Interop;
 
 namespace TunTap.Tunnel;
 
@@ -14,8 +15,6 @@ namespace TunTap.Tunnel;
 /// </summary>
 internal sealed class UdpPeerLink : PeerLink
 {
-    /// <summary>SOL_UDP.</summary>
-
     /// <summary>UDP_SEGMENT: the datagram size one send is cut into.</summary>
     private const int UdpSegment = 103;
 
@@ -25,29 +24,43 @@ internal sealed class UdpPeerLink : PeerLink
     /// <summary>A UDP GSO send must fit one UDP datagram's length field, IP header included.</summary>
     private const int MaxGsoBytes = 65_000;
 
+    /// <summary>Bytes of the UDP_SEGMENT ancillary item (CMSG_SPACE(sizeof(u16))).</summary>
+    private static readonly int SegmentControlSpace = ControlMessageHeader.Space(sizeof(ushort));
+
     private readonly Socket _socket;
     private readonly SocketAddress? _peer;
     private readonly TunnelEndpoint _endpoint;
     private readonly byte[] _scratch;
     private readonly byte[]? _segments;
+    private readonly byte[]? _headers;
     private bool _gso;
     private int _gsoSize;
     private int _closed;
 
-    /// <summary>Creates a link; <paramref name="peer"/> null means the socket is connected and owned by the link.</summary>
-    public UdpPeerLink(Socket socket, SocketAddress? peer, TunnelEndpoint endpoint, string description)
+    /// <summary>
+    /// Creates a link; <paramref name="peer"/> null means the socket is connected and owned by the
+    /// link. <paramref name="partialChecksums"/>: both ends agreed on offloads, so segments of super
+    /// packets go with <see cref="TunnelFrameFlags.PartialChecksum"/>.
+    /// </summary>
+    public UdpPeerLink(Socket socket, SocketAddress? peer, TunnelEndpoint endpoint, string description, bool partialChecksums = false)
         : base(description)
     {
+        PartialChecksums = partialChecksums;
         _socket = socket;
         _peer = peer;
         _endpoint = endpoint;
         _scratch = new byte[TunnelFrame.HeaderSize + endpoint.Options.MaxPacketSize];
         _segments = endpoint.Options.VnetHeader ? new byte[160 * 1024] : null;
+        // Headers of up to ~1000 segments of a super packet (frame, IP and TCP headers each).
+        _headers = endpoint.Options.VnetHeader ? new byte[64 * 1024] : null;
         // Only links that cut super packets touch UDP_SEGMENT; a shared server socket may carry
         // an earlier link's setting, hence "unknown" (-1) until set.
         _gso = endpoint.Options.VnetHeader;
         _gsoSize = _gso ? -1 : 0;
     }
+
+    /// <summary>Whether segments of super packets are sent with a partial checksum (both ends agreed on offloads).</summary>
+    public bool PartialChecksums { get; }
 
     /// <summary>The peer's address (server links).</summary>
     public SocketAddress? Peer => _peer;
@@ -139,71 +152,164 @@ internal sealed class UdpPeerLink : PeerLink
         return frame.Length;
     }
 
-    /// <summary>Cuts a super packet into frames and sends them, with UDP GSO when it works. Returns the wire bytes.</summary>
+    /// <summary>
+    /// Cuts a super packet into frames and sends them. With UDP GSO: only the frame and packet
+    /// headers of each segment are written (into <c>_headers</c>), and one <c>sendmsg</c> gathers
+    /// them and the payload slices straight from the device buffer; the kernel cuts the byte
+    /// stream into datagrams. Without (no GSO here, compression, a single segment): each segment
+    /// is copied out and sent alone. Returns the wire bytes.
+    /// </summary>
     private long SendSegmented(ReadOnlySpan<byte> body, in VirtioNetHeader header)
     {
-        var counters = _endpoint.Counters;
-        var segmentsBuffer = _segments.AsSpan();
-        if (!GsoSegmenter.TrySegment(body, header, GsoSegmenter.NetworkOffset(_endpoint.Options.Mode, body), segmentsBuffer, TunnelFrame.HeaderSize, out var segments))
+        var networkOffset = GsoSegmenter.NetworkOffset(_endpoint.Options.Mode, body);
+        if (_gso && _headers is not null && !_endpoint.Options.Compress)
         {
-            counters.AddDropped(TunnelDropReason.Malformed);
+            var partial = PartialChecksums && PartialChecksum.CanSend(body, networkOffset, header.ChecksumStart);
+            if (GsoSegmenter.TryWriteSegmentHeaders(body, header, networkOffset, _headers, TunnelFrame.HeaderSize, partial, out var layout) && layout.Count > 1)
+            {
+                _endpoint.Counters.AddSegmented(1);
+                return SendGathered(body, header, networkOffset, layout, partial);
+            }
+        }
+
+        return SendSegmentsOneByOne(body, header, networkOffset, 0, countSegmented: true);
+    }
+
+    /// <summary>Copies segments <paramref name="from"/> on into <c>_segments</c> and sends each as a datagram of its own.</summary>
+    private long SendSegmentsOneByOne(ReadOnlySpan<byte> body, in VirtioNetHeader header, int networkOffset, int from, bool countSegmented)
+    {
+        var segmentsBuffer = _segments.AsSpan();
+        if (!GsoSegmenter.TrySegment(body, header, networkOffset, segmentsBuffer, TunnelFrame.HeaderSize, out var segments))
+        {
+            _endpoint.Counters.AddDropped(TunnelDropReason.Malformed);
             return 0;
         }
 
-        counters.AddSegmented(1);
-        if (_endpoint.Options.Compress || !_gso || segments.Count == 1)
+        if (countSegmented)
         {
-            long sent = 0;
-            for (var s = 0; s < segments.Count; s++)
-            {
-                sent += SendPacket(segmentsBuffer, segments.OffsetOf(s), segments.LengthOf(s));
-            }
-
-            return sent;
+            _endpoint.Counters.AddSegmented(1);
         }
 
-        for (var s = 0; s < segments.Count; s++)
+        long sent = 0;
+        for (var s = from; s < segments.Count; s++)
         {
-            TunnelFrame.WriteHeader(segmentsBuffer[(segments.OffsetOf(s) - TunnelFrame.HeaderSize)..], TunnelFrameType.Data, TunnelFrameFlags.None, segments.LengthOf(s));
+            sent += SendPacket(segmentsBuffer, segments.OffsetOf(s), segments.LengthOf(s));
         }
 
-        var stride = segments.Stride;
-        var perSend = Math.Clamp(MaxGsoBytes / stride, 1, MaxGsoSegments);
+        return sent;
+    }
+
+    /// <summary>Sends the segments whose headers are in <c>_headers</c> with UDP GSO, up to <see cref="MaxGsoSegments"/> per <c>sendmsg</c>.</summary>
+    private unsafe long SendGathered(ReadOnlySpan<byte> body, in VirtioNetHeader header, int networkOffset, GsoSegmentHeaders layout, bool partial)
+    {
+        var headers = _headers.AsSpan();
+        var flags = partial ? TunnelFrameFlags.PartialChecksum : TunnelFrameFlags.None;
+        for (var s = 0; s < layout.Count; s++)
+        {
+            TunnelFrame.WriteHeader(headers[(layout.HeadersOffsetOf(s) - TunnelFrame.HeaderSize)..], TunnelFrameType.Data, flags, layout.LengthOf(s));
+        }
+
+        var datagram = layout.WireSegmentLength;
+        var perSend = Math.Clamp(MaxGsoBytes / datagram, 1, MaxGsoSegments);
+        var vectors = stackalloc IoVector[2 * MaxGsoSegments];
+        var control = stackalloc byte[SegmentControlSpace];
+        var item = (ControlMessageHeader*)control;
+        item->Length = (nuint)(ControlMessageHeader.Size + sizeof(ushort));
+        item->Level = TunnelEndpoint.SolUdp;
+        item->Type = UdpSegment;
+        *(ushort*)(control + ControlMessageHeader.Size) = (ushort)datagram;
         long wire = 0;
-        for (var first = 0; first < segments.Count; first += perSend)
+        var added = false;
+        try
         {
-            var count = Math.Min(perSend, segments.Count - first);
-            var from = first * stride;
-            var to = first + count == segments.Count ? segments.TotalLength : (first + count) * stride;
-            var chunk = segmentsBuffer[from..to];
-            try
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            var fd = (int)_socket.SafeHandle.DangerousGetHandle();
+            var name = _peer is null ? Memory<byte>.Empty : _peer.Buffer[.._peer.Size];
+            fixed (byte* packet = body)
+            fixed (byte* headerBytes = headers)
+            fixed (byte* address = name.Span)
             {
-                if (_gsoSize != stride && !TrySetSegmentSize(stride))
+                for (var first = 0; first < layout.Count; first += perSend)
                 {
-                    throw new SocketException((int)SocketError.ProtocolOption);
-                }
+                    var count = Math.Min(perSend, layout.Count - first);
+                    nuint bytes = 0;
+                    for (var k = 0; k < count; k++)
+                    {
+                        var s = first + k;
+                        var (offset, length) = layout.PayloadOf(s);
+                        vectors[2 * k] = new IoVector { Base = headerBytes + (s * layout.Stride), Length = (nuint)layout.Stride };
+                        vectors[(2 * k) + 1] = new IoVector { Base = packet + offset, Length = (nuint)length };
+                        bytes += (nuint)(layout.Stride + length);
+                    }
 
-                Send(chunk);
+                    var message = new MessageHeader
+                    {
+                        Name = name.IsEmpty ? null : address,
+                        NameLength = (uint)name.Length,
+                        Vectors = vectors,
+                        VectorCount = (nuint)(2 * count),
+                        Control = count > 1 ? control : null,
+                        ControlLength = count > 1 ? (nuint)SegmentControlSpace : 0,
+                    };
+
+                    var errno = SendMessage(fd, &message);
+                    if (errno == 0)
+                    {
+                        wire += (long)bytes;
+                        continue;
+                    }
+
+                    if (errno is Errno.EIO or Errno.EINVAL or Errno.EMSGSIZE or Errno.EOPNOTSUPP)
+                    {
+                        // Segments bigger than the path MTU, or no UDP GSO here: one by one from now on.
+                        _gso = false;
+                        _endpoint.Log($"peer {Description}: UDP segmentation offload refused ({Errno.Name(errno)}); sending datagrams one by one");
+                        return wire + SendSegmentsOneByOne(body, header, networkOffset, first, countSegmented: false);
+                    }
+
+                    if (errno != Errno.ENOBUFS)
+                    {
+                        throw new SystemCallException($"send to peer {Description}", errno);
+                    }
+
+                    // No buffer space: these datagrams are lost, as they would be on the way.
+                }
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.InvalidArgument or SocketError.MessageSize or SocketError.ProtocolOption or SocketError.OperationNotSupported or SocketError.SocketError)
+        }
+        finally
+        {
+            if (added)
             {
-                // Segments bigger than the path MTU, or no UDP GSO here: send them one by one from
-                // now on. While UDP_SEGMENT is set too big every send fails, so clear it first.
-                _gso = false;
-                TrySetSegmentSize(0);
-                _endpoint.Log($"peer {Description}: UDP segmentation offload refused ({ex.Message}); sending datagrams one by one");
-                for (var s = first; s < segments.Count; s++)
-                {
-                    wire += SendPacket(segmentsBuffer, segments.OffsetOf(s), segments.LengthOf(s));
-                }
-
-                return wire;
+                _socket.SafeHandle.DangerousRelease();
             }
-
-            wire += chunk.Length;
         }
 
         return wire;
+    }
+
+    /// <summary><c>sendmsg</c>, retried on EINTR and waiting for room on EAGAIN; 0 when sent, else the errno.</summary>
+    private unsafe int SendMessage(int fd, MessageHeader* message)
+    {
+        while (true)
+        {
+            if (Libc.Sendmsg(fd, message, 0) >= 0)
+            {
+                return 0;
+            }
+
+            var errno = Syscall.LastErrno;
+            switch (errno)
+            {
+                case Errno.EINTR:
+                    continue;
+                case Errno.EAGAIN:
+                    ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
+                    _ = DescriptorPoll.Wait(_socket.SafeHandle, Libc.POLLOUT, 100);
+                    continue;
+                default:
+                    return errno;
+            }
+        }
     }
 
     /// <summary>Sets UDP_SEGMENT; false (and no more GSO on this link) when the kernel does not have it.</summary>

@@ -17,7 +17,8 @@ public sealed class TunnelAllocationTests
     public async Task Steady_state_forwarding_allocates_almost_nothing_per_packet(TunnelTransport transport, bool compress, bool vnet = false)
     {
         // With a virtio-net header every packet is a 30 KB super packet: over TCP it crosses whole,
-        // over UDP it is cut into 21 segments, sent with UDP GSO and coalesced again.
+        // over UDP it is cut into 21 segments (headers only: the sends gather the payload slices,
+        // with partial checksums), sent with UDP GSO and coalesced again where they were received.
         var warmup = vnet ? 5_000 : 20_000;
         var measured = vnet ? 30_000 : 100_000;
         var source = new SyntheticTun(vnet ? SuperPacket() : null);

@@ -466,6 +466,45 @@ public sealed class TunnelEndpointTests
         static byte[] Plain(byte[] packet, bool vnet) => vnet ? TcpPackets.WithBlankHeader(packet) : packet;
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Udp_segments_go_with_partial_checksums_only_to_a_peer_with_offloads(bool clientVnet)
+    {
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        await using var server = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Udp) with { VnetHeader = true });
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Udp, server.Port) with { VnetHeader = clientVnet });
+        await WaitConnectedAsync(server, client);
+        Assert.True(server.Endpoint.Hello.Offload);
+        Assert.Equal(clientVnet, client.Endpoint.Hello.Offload);
+
+        var payload = new byte[12_000];
+        new Random(4).NextBytes(payload);
+        serverDevice.Inject(TcpPackets.WithHeader(TcpPackets.SuperHeader(false, false, 1000), TcpPackets.Build(false, false, payload, TcpFlags.Ack)));
+        var received = new List<byte>();
+        while (received.Count < payload.Length)
+        {
+            var packet = await clientDevice.ReadWrittenAsync(Timeout);
+            var body = packet.AsSpan(clientVnet ? VirtioNetHeader.Size : 0).ToArray();
+            if (clientVnet)
+            {
+                // Merged or alone, the kernel is asked to complete the checksum.
+                Assert.True(VirtioNetHeader.TryCreate(packet, out var header));
+                Assert.Equal(VirtioNetHeaderFlags.NeedsChecksum, header.Flags);
+                Assert.Equal(20, header.ChecksumStart);
+                Assert.True(GsoSegmenter.TryCompleteChecksum(body, header));
+            }
+
+            // Without offloads every segment arrives with its full checksum.
+            Assert.True(TcpPackets.TcpChecksumValid(body, tap: false, ipv6: false));
+            received.AddRange(body.AsSpan(20 + 32).ToArray());
+        }
+
+        Assert.Equal(payload, received.ToArray());
+        Assert.Equal(0, server.Endpoint.Counters.Dropped + client.Endpoint.Counters.Dropped);
+    }
+
     [Fact]
     public async Task Udp_client_keepalive_brings_a_restarted_server_back_without_reconnecting()
     {

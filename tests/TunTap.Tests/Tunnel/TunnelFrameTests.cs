@@ -104,7 +104,7 @@ public sealed class TunnelFrameTests
         Assert.False(new TunnelFrameHeader((TunnelFrameType)0, TunnelFrameFlags.None, 1).IsKnown);
         Assert.False(new TunnelFrameHeader((TunnelFrameType)4, TunnelFrameFlags.None, 1).IsKnown);
         Assert.True(new TunnelFrameHeader(TunnelFrameType.Data, TunnelFrameFlags.LongLength | TunnelFrameFlags.VnetHeader, 1).IsKnown);
-        Assert.False(new TunnelFrameHeader(TunnelFrameType.Data, (TunnelFrameFlags)8, 1).IsKnown);
+        Assert.False(new TunnelFrameHeader(TunnelFrameType.Data, (TunnelFrameFlags)16, 1).IsKnown);
         Assert.False(new TunnelFrameHeader(TunnelFrameType.Hello, TunnelFrameFlags.LongLength, 10).IsKnown);
     }
 
