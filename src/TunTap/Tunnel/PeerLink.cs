@@ -13,8 +13,8 @@ internal abstract class PeerLink : IDisposable
     /// <summary>The peer's address, for logs and <see cref="TunnelCounters.Peer"/>.</summary>
     public string Description { get; }
 
-    /// <summary>Sends every packet of the batch (packets start at the batch headroom); throws when the link broke.</summary>
-    public abstract ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken);
+    /// <summary>Sends every packet of the batch (packets start at the batch headroom) with blocking calls; throws when the link broke.</summary>
+    public abstract void Send(PacketBatch batch, CancellationToken cancellationToken);
 
     /// <summary>Ends the link: its receive loop stops. Safe to call more than once, from any thread.</summary>
     public abstract void Close();

@@ -80,8 +80,8 @@ internal sealed class TcpPeerLink : PeerLink
     /// <summary>Completes when the link ended (its reason, or why it failed) once <see cref="Run"/> drives it or it was closed.</summary>
     public Task<string> Ended => _ended.Task;
 
-    /// <summary>Sends the batch with blocking calls (waiting in <c>poll()</c> while the socket's buffer is full); completes synchronously.</summary>
-    public override ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken)
+    /// <summary>Sends the batch with blocking calls (waiting in <c>poll()</c> while the socket's buffer is full).</summary>
+    public override void Send(PacketBatch batch, CancellationToken cancellationToken)
     {
         BeginSend(batch);
         while (_pending is not null)
@@ -92,8 +92,6 @@ internal sealed class TcpPeerLink : PeerLink
                 _ = DescriptorPoll.Wait(_stream.Handle, Libc.POLLOUT, PollSliceMilliseconds);
             }
         }
-
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>Exchanges hellos. Throws <see cref="TunnelMismatchException"/> (after telling the peer) or <see cref="TunnelProtocolException"/>.</summary>

@@ -328,56 +328,77 @@ public sealed partial class TunnelEndpoint
     private async Task PumpDeviceToPeerAsync(CancellationToken cancellationToken)
     {
         // Long-header headroom: a super packet's frame header is written in front of it, in place.
-        using var batch = new PacketBatch(Options.DeviceBatchSize, TunnelFrame.LongHeaderSize + Options.DevicePacketSize, TunnelFrame.LongHeaderSize);
-        var queue = DeviceQueue;
+        using var batch = NewDeviceBatch();
+        if (DeviceQueue is { } queue)
+        {
+            PumpQueue(queue, batch, cancellationToken);
+            return;
+        }
+
         while (true)
         {
-            if (queue is not null && Volatile.Read(ref _link) is TcpPeerLink tcp)
+            if (await _device.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false) > 0)
             {
-                // This thread drives both directions of the connection until it ends.
+                Forward(batch, Volatile.Read(ref _link), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>A batch for device reads, with room for a long frame header in front of each packet.</summary>
+    private PacketBatch NewDeviceBatch() =>
+        new(Options.DeviceBatchSize, TunnelFrame.LongHeaderSize + Options.DevicePacketSize, TunnelFrame.LongHeaderSize);
+
+    /// <summary>
+    /// The pump on a TUN/TAP queue, with blocking reads on its own thread (no reactor, no pool
+    /// thread in between). A TCP link it drives whole (<see cref="TcpPeerLink.Run"/>); otherwise
+    /// it reads and sends (or, with no peer, drops). (Over UDP a receive loop driving the device as
+    /// well measured slower: 10.0 against 11.8 Gbit/s.)
+    /// </summary>
+    private void PumpQueue(TunQueue queue, PacketBatch batch, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Volatile.Read(ref _link) is TcpPeerLink tcp)
+            {
                 tcp.Run(queue, batch, cancellationToken);
                 Unpublish(tcp);
                 continue;
             }
 
-            int count;
-            if (queue is not null)
+            if (queue.ReadBatch(batch, DeviceWaitSlice) > 0)
             {
-                // Blocking reads on this thread: no reactor, no pool thread in between.
-                cancellationToken.ThrowIfCancellationRequested();
-                count = queue.ReadBatch(batch, DeviceWaitSlice);
+                Forward(batch, Volatile.Read(ref _link), cancellationToken);
             }
-            else
-            {
-                count = await _device.ReadBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-            }
+        }
+    }
 
-            if (count == 0)
-            {
-                continue;
-            }
+    /// <summary>
+    /// Counts, captures and sends a batch read from the device. With no peer (or when sending
+    /// fails) its packets are dropped as <see cref="TunnelDropReason.LinkDown"/>; a failed link is
+    /// unpublished and closed.
+    /// </summary>
+    private void Forward(PacketBatch batch, PeerLink? link, CancellationToken cancellationToken)
+    {
+        TakeDeviceBatch(batch);
+        if (link is null)
+        {
+            Counters.AddDropped(TunnelDropReason.LinkDown, batch.Count);
+            return;
+        }
 
-            TakeDeviceBatch(batch);
-            var link = Volatile.Read(ref _link);
-            if (link is null)
+        try
+        {
+            link.Send(batch, cancellationToken);
+        }
+        catch (Exception ex) when (IsLinkFailure(ex)
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            Counters.AddDropped(TunnelDropReason.LinkDown, batch.Count);
+            if (Unpublish(link))
             {
-                Counters.AddDropped(TunnelDropReason.LinkDown, count);
-                continue;
-            }
-
-            try
-            {
-                await link.SendAsync(batch, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsLinkFailure(ex)
-                || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                Counters.AddDropped(TunnelDropReason.LinkDown, count);
-                if (Unpublish(link))
-                {
-                    Log($"peer {link.Description} lost: sending failed ({ex.Message})");
-                    link.Close();
-                }
+                Log($"peer {link.Description} lost: sending failed ({ex.Message})");
+                link.Close();
             }
         }
     }

@@ -65,7 +65,7 @@ internal sealed class UdpPeerLink : PeerLink
     /// <summary>The peer's address (server links).</summary>
     public SocketAddress? Peer => _peer;
 
-    public override ValueTask SendAsync(PacketBatch batch, CancellationToken cancellationToken)
+    public override void Send(PacketBatch batch, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
         var vnet = _endpoint.Options.VnetHeader;
@@ -110,7 +110,6 @@ internal sealed class UdpPeerLink : PeerLink
         }
 
         counters.AddTx(batch.Count, bytes, wire);
-        return ValueTask.CompletedTask;
     }
 
     public void Send(ReadOnlySpan<byte> frame)
