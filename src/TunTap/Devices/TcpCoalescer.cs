@@ -261,36 +261,47 @@ public sealed class TcpCoalescer
             }
 
             var packet = destination[j];
-            var body = packet[VirtioNetHeader.Size..];
-            var tcp = _tcpOffset[j] - VirtioNetHeader.Size;
-            var networkOffset = GsoSegmenter.NetworkOffset(_mode, body);
-            var ip = body[networkOffset..];
-            var tcpLength = body.Length - tcp;
-            ulong pseudo;
-            if (_ipv4[j])
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)ip.Length);
-                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
-                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..(tcp - networkOffset)]));
-                pseudo = InternetChecksum.PseudoHeaderSum(ip.Slice(12, 4), ip.Slice(16, 4), IpProtocol.Tcp, (uint)tcpLength);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(ip.Length - Ipv6Packet.HeaderLength));
-                pseudo = InternetChecksum.PseudoHeaderSum(ip.Slice(8, 16), ip.Slice(24, 16), IpProtocol.Tcp, (uint)tcpLength);
-            }
-
-            // A partial checksum: the field holds the pseudo-header sum, the kernel adds the rest.
-            BinaryPrimitives.WriteUInt16BigEndian(body[(tcp + 16)..], InternetChecksum.Fold(pseudo));
-            var tcpHeaderLength = (body[tcp + 12] >> 4) * 4;
-            new VirtioNetHeader(
-                VirtioNetHeaderFlags.NeedsChecksum,
-                _ipv4[j] ? VirtioGsoType.TcpV4 : VirtioGsoType.TcpV6,
-                (ushort)(tcp + tcpHeaderLength),
-                (ushort)_gsoSize[j],
-                (ushort)tcp,
-                16).Write(packet);
+            WriteMergedHeaders(_mode, packet, packet.Length - VirtioNetHeader.Size, _tcpOffset[j] - VirtioNetHeader.Size, _ipv4[j], _gsoSize[j]);
         }
+    }
+
+    /// <summary>
+    /// Gives a merged packet its lengths, IPv4 header checksum, pseudo-header checksum and
+    /// virtio-net header. <paramref name="packet"/> holds the virtio-net header and at least the
+    /// packet's headers; <paramref name="bodyLength"/> is the whole packet's length after the
+    /// virtio-net header; <paramref name="tcp"/> the TCP header's offset there.
+    /// </summary>
+    internal static void WriteMergedHeaders(DeviceMode mode, Span<byte> packet, int bodyLength, int tcp, bool ipv4, int gsoSize)
+    {
+        var body = packet[VirtioNetHeader.Size..];
+        var networkOffset = GsoSegmenter.NetworkOffset(mode, body);
+        var ip = body[networkOffset..];
+        var ipLength = bodyLength - networkOffset;
+        var tcpLength = bodyLength - tcp;
+        ulong pseudo;
+        if (ipv4)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)ipLength);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..(tcp - networkOffset)]));
+            pseudo = InternetChecksum.PseudoHeaderSum(ip.Slice(12, 4), ip.Slice(16, 4), IpProtocol.Tcp, (uint)tcpLength);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(ipLength - Ipv6Packet.HeaderLength));
+            pseudo = InternetChecksum.PseudoHeaderSum(ip.Slice(8, 16), ip.Slice(24, 16), IpProtocol.Tcp, (uint)tcpLength);
+        }
+
+        // A partial checksum: the field holds the pseudo-header sum, the kernel adds the rest.
+        BinaryPrimitives.WriteUInt16BigEndian(body[(tcp + 16)..], InternetChecksum.Fold(pseudo));
+        var tcpHeaderLength = (body[tcp + 12] >> 4) * 4;
+        new VirtioNetHeader(
+            VirtioNetHeaderFlags.NeedsChecksum,
+            ipv4 ? VirtioGsoType.TcpV4 : VirtioGsoType.TcpV6,
+            (ushort)(tcp + tcpHeaderLength),
+            (ushort)gsoSize,
+            (ushort)tcp,
+            16).Write(packet);
     }
 
     /// <summary>Where the headers of a plain TCP packet are (offsets within the packet after its virtio-net header).</summary>

@@ -172,37 +172,7 @@ internal sealed class TcpGatherCoalescer
                 continue;
             }
 
-            var packet = _headers.AsSpan(HeaderOffsetOf(j), _headerLength[j]);
-            var body = packet[VirtioNetHeader.Size..];
-            var tcp = _tcp[j];
-            var networkOffset = GsoSegmenter.NetworkOffset(_mode, body);
-            var ip = body[networkOffset..];
-            var bodyLength = _length[j] - VirtioNetHeader.Size;
-            var ipLength = bodyLength - networkOffset;
-            var tcpLength = bodyLength - tcp;
-            ulong pseudo;
-            if (_ipv4[j])
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)ipLength);
-                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
-                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..(tcp - networkOffset)]));
-                pseudo = InternetChecksum.PseudoHeaderSum(ip.Slice(12, 4), ip.Slice(16, 4), IpProtocol.Tcp, (uint)tcpLength);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(ipLength - Ipv6Packet.HeaderLength));
-                pseudo = InternetChecksum.PseudoHeaderSum(ip.Slice(8, 16), ip.Slice(24, 16), IpProtocol.Tcp, (uint)tcpLength);
-            }
-
-            BinaryPrimitives.WriteUInt16BigEndian(body[(tcp + 16)..], InternetChecksum.Fold(pseudo));
-            var tcpHeaderLength = (body[tcp + 12] >> 4) * 4;
-            new VirtioNetHeader(
-                VirtioNetHeaderFlags.NeedsChecksum,
-                _ipv4[j] ? VirtioGsoType.TcpV4 : VirtioGsoType.TcpV6,
-                (ushort)(tcp + tcpHeaderLength),
-                (ushort)_gsoSize[j],
-                (ushort)tcp,
-                16).Write(packet);
+            TcpCoalescer.WriteMergedHeaders(_mode, _headers.AsSpan(HeaderOffsetOf(j), _headerLength[j]), _length[j] - VirtioNetHeader.Size, _tcp[j], _ipv4[j], _gsoSize[j]);
         }
     }
 

@@ -130,56 +130,18 @@ public sealed class TunQueue : ITunDevice
     /// </summary>
     public unsafe bool Write(ReadOnlySpan<byte> packet)
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var added = false;
-        try
+        fixed (byte* start = packet)
         {
-            _fd.DangerousAddRef(ref added);
-            while (true)
-            {
-                nint written;
-                fixed (byte* start = packet)
-                {
-                    written = Libc.Write(_fd.Fd, start, (nuint)packet.Length);
-                }
-
-                if (written >= 0)
-                {
-                    return true;
-                }
-
-                var errno = Syscall.LastErrno;
-                switch (errno)
-                {
-                    case Errno.EINTR:
-                        continue;
-                    case Errno.EAGAIN:
-                        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-                        _ = DescriptorPoll.Wait(_fd.Fd, Libc.POLLOUT, PollSliceMilliseconds);
-                        continue;
-                    case Errno.EBADF or TunIoctl.EBADFD:
-                        throw IoError("write to", errno);
-                    default:
-                        // The kernel refused this packet (malformed, too big, device down).
-                        Interlocked.Increment(ref _rejectedWrites);
-                        return false;
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _fd.DangerousRelease();
-            }
+            var whole = new IoVector { Base = start, Length = (nuint)packet.Length };
+            return WriteGather(&whole, 1);
         }
     }
 
     /// <summary>
     /// Writes one packet gathered from <paramref name="count"/> pieces (<c>writev</c>; the first
     /// starts with the virtio-net header on a device that has one), blocking the calling thread
-    /// while the kernel's queue is full, as <see cref="Write"/> does. The pieces must stay pinned
-    /// for the call.
+    /// while the kernel's queue is full (<see cref="Write"/> is the one-piece form). The pieces
+    /// must stay pinned for the call.
     /// </summary>
     internal unsafe bool WriteGather(IoVector* vectors, int count)
     {
@@ -207,6 +169,7 @@ public sealed class TunQueue : ITunDevice
                     case Errno.EBADF or TunIoctl.EBADFD:
                         throw IoError("write to", errno);
                     default:
+                        // The kernel refused this packet (malformed, too big, device down).
                         Interlocked.Increment(ref _rejectedWrites);
                         return false;
                 }

@@ -69,19 +69,7 @@ internal sealed class DeviceWriter : IDisposable
                     superPackets += segments > 1 ? 1 : 0;
                 }
 
-                _endpoint.Capture(_coalesced);
-                var accepted = WriteToDevice(_coalesced, cancellationToken);
-                _counters.AddRxOffload(superPackets);
-                if (accepted == count)
-                {
-                    _counters.AddRx(packets, bytes);
-                }
-                else
-                {
-                    // Which ones failed is not known: count whole output packets.
-                    _counters.AddRx(accepted, bytes * accepted / count);
-                    _counters.AddDropped(TunnelDropReason.DeviceRejected, count - accepted);
-                }
+                WriteMerged(_coalesced, packets, bytes, superPackets, cancellationToken);
             }
         }
 
@@ -175,22 +163,33 @@ internal sealed class DeviceWriter : IDisposable
                 next++;
             }
 
-            var count = slots.Count;
-            _endpoint.Capture(slots);
-            var accepted = WriteToDevice(slots, cancellationToken);
-            _counters.AddRxOffload(superPackets);
-            if (accepted == count)
-            {
-                _counters.AddRx(packets, bytes);
-            }
-            else
-            {
-                _counters.AddRx(accepted, bytes * accepted / count);
-                _counters.AddDropped(TunnelDropReason.DeviceRejected, count - accepted);
-            }
+            WriteMerged(slots, packets, bytes, superPackets, cancellationToken);
         }
 
         slots.Clear();
+    }
+
+    /// <summary>
+    /// Captures and writes merged packets (<paramref name="packets"/> received ones,
+    /// <paramref name="bytes"/> without virtio-net headers, <paramref name="superPackets"/> of them
+    /// merged from more than one) and counts them.
+    /// </summary>
+    private void WriteMerged(PacketBatch merged, long packets, long bytes, int superPackets, CancellationToken cancellationToken)
+    {
+        var count = merged.Count;
+        _endpoint.Capture(merged);
+        var accepted = WriteToDevice(merged, cancellationToken);
+        _counters.AddRxOffload(superPackets);
+        if (accepted == count)
+        {
+            _counters.AddRx(packets, bytes);
+        }
+        else
+        {
+            // Which ones failed is not known: count whole output packets.
+            _counters.AddRx(accepted, bytes * accepted / count);
+            _counters.AddDropped(TunnelDropReason.DeviceRejected, count - accepted);
+        }
     }
 
     /// <summary>Writes the batch's packets (if any) and empties it.</summary>
