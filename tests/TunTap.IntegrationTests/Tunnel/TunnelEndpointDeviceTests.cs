@@ -44,15 +44,8 @@ public sealed class TunnelEndpointDeviceTests
         Requires.Root();
         const int warmup = 20_000;
         const int measured = 10_000;
-        await using var scope = await NetnsScope.CreateAsync("tep-alloc", 2);
-        var (a, b) = (scope.Names[0], scope.Names[1]);
-        ConnectUnderlay(a, ServerUnderlay, b, ClientUnderlay, "veth0", "veth1");
-        await using var serverDevice = TunIn(a, ServerOverlay, vnet);
-        await using var clientDevice = TunIn(b, ClientOverlay, vnet);
-        await using var server = new RunningEndpoint(serverDevice, ServerOptions(a, ServerUnderlay.Address, vnet));
-        var port = await server.PortAsync();
-        await using var client = new RunningEndpoint(clientDevice, ClientOptions(b, ServerUnderlay.Address, port, vnet));
-        await WaitConnectedAsync(server, 1, client);
+        await using var pair = await ConnectedPair.StartAsync("tep-alloc", vnet);
+        var (a, b, server, client) = (pair.ServerNetns, pair.ClientNetns, pair.Server, pair.Client);
         Assert.NotNull(server.Endpoint.DeviceQueue);
         Assert.NotNull(client.Endpoint.DeviceQueue);
         using var flow = new UdpFlow(b, Overlay(ClientOverlay, 7002), a, Overlay(ServerOverlay, 7001), PayloadSize, warmup + (3 * measured));
@@ -96,15 +89,8 @@ public sealed class TunnelEndpointDeviceTests
         Requires.Root();
         const long warmup = 64L << 20;
         const long measured = 32L << 20;
-        await using var scope = await NetnsScope.CreateAsync("tep-bulk", 2);
-        var (a, b) = (scope.Names[0], scope.Names[1]);
-        ConnectUnderlay(a, ServerUnderlay, b, ClientUnderlay, "veth0", "veth1");
-        await using var serverDevice = TunIn(a, ServerOverlay, vnet);
-        await using var clientDevice = TunIn(b, ClientOverlay, vnet);
-        await using var server = new RunningEndpoint(serverDevice, ServerOptions(a, ServerUnderlay.Address, vnet));
-        var port = await server.PortAsync();
-        await using var client = new RunningEndpoint(clientDevice, ClientOptions(b, ServerUnderlay.Address, port, vnet));
-        await WaitConnectedAsync(server, 1, client);
+        await using var pair = await ConnectedPair.StartAsync("tep-bulk", vnet);
+        var (a, b, server, client) = (pair.ServerNetns, pair.ClientNetns, pair.Server, pair.Client);
         using var stream = new TcpBulkStream(b, a, Overlay(ServerOverlay, 7801), Startup);
 
         stream.Send(warmup);
@@ -149,15 +135,8 @@ public sealed class TunnelEndpointDeviceTests
     {
         Requires.Root();
         const int count = 20_000;
-        await using var scope = await NetnsScope.CreateAsync("tep-both", 2);
-        var (a, b) = (scope.Names[0], scope.Names[1]);
-        ConnectUnderlay(a, ServerUnderlay, b, ClientUnderlay, "veth0", "veth1");
-        await using var serverDevice = TunIn(a, ServerOverlay, vnet);
-        await using var clientDevice = TunIn(b, ClientOverlay, vnet);
-        await using var server = new RunningEndpoint(serverDevice, ServerOptions(a, ServerUnderlay.Address, vnet));
-        var port = await server.PortAsync();
-        await using var client = new RunningEndpoint(clientDevice, ClientOptions(b, ServerUnderlay.Address, port, vnet));
-        await WaitConnectedAsync(server, 1, client);
+        await using var pair = await ConnectedPair.StartAsync("tep-both", vnet);
+        var (a, b, server, client) = (pair.ServerNetns, pair.ClientNetns, pair.Server, pair.Client);
 
         // TUN queues on both ends: each end's pump thread alone serves both directions.
         Assert.NotNull(server.Endpoint.DeviceQueue);
@@ -194,15 +173,8 @@ public sealed class TunnelEndpointDeviceTests
     {
         Requires.Root();
         const int capacity = 2_000_000;
-        await using var scope = await NetnsScope.CreateAsync("tep-stop", 2);
-        var (a, b) = (scope.Names[0], scope.Names[1]);
-        ConnectUnderlay(a, ServerUnderlay, b, ClientUnderlay, "veth0", "veth1");
-        await using var serverDevice = TunIn(a, ServerOverlay, vnet);
-        await using var clientDevice = TunIn(b, ClientOverlay, vnet);
-        await using var server = new RunningEndpoint(serverDevice, ServerOptions(a, ServerUnderlay.Address, vnet));
-        var port = await server.PortAsync();
-        await using var client = new RunningEndpoint(clientDevice, ClientOptions(b, ServerUnderlay.Address, port, vnet));
-        await WaitConnectedAsync(server, 1, client);
+        await using var pair = await ConnectedPair.StartAsync("tep-stop", vnet);
+        var (a, b, server, client) = (pair.ServerNetns, pair.ClientNetns, pair.Server, pair.Client);
         using var up = new UdpFlow(b, Overlay(ClientOverlay, 7602), a, Overlay(ServerOverlay, 7601), PayloadSize, capacity);
         using var down = new UdpFlow(a, Overlay(ServerOverlay, 7701), b, Overlay(ClientOverlay, 7702), PayloadSize, capacity);
         using var load = new CancellationTokenSource();
@@ -376,6 +348,66 @@ public sealed class TunnelEndpointDeviceTests
 
     private static Task<T> OnOwnThread<T>(Func<T> action) =>
         Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>Two namespaces joined by a veth, a TUN device in each and a connected server/client pair of endpoints over TCP; disposal removes all of it.</summary>
+    private sealed class ConnectedPair : IAsyncDisposable
+    {
+        private readonly NetnsScope _scope;
+        private readonly List<IAsyncDisposable> _owned = [];
+
+        private ConnectedPair(NetnsScope scope)
+        {
+            _scope = scope;
+        }
+
+        public string ServerNetns => _scope.Names[0];
+
+        public string ClientNetns => _scope.Names[1];
+
+        public RunningEndpoint Server { get; private set; } = null!;
+
+        public RunningEndpoint Client { get; private set; } = null!;
+
+        public static async Task<ConnectedPair> StartAsync(string prefix, bool vnet)
+        {
+            var pair = new ConnectedPair(await NetnsScope.CreateAsync(prefix, 2));
+            try
+            {
+                var (a, b) = (pair.ServerNetns, pair.ClientNetns);
+                ConnectUnderlay(a, ServerUnderlay, b, ClientUnderlay, "veth0", "veth1");
+                var serverDevice = pair.Own(TunIn(a, ServerOverlay, vnet));
+                var clientDevice = pair.Own(TunIn(b, ClientOverlay, vnet));
+                pair.Server = pair.Own(new RunningEndpoint(serverDevice, ServerOptions(a, ServerUnderlay.Address, vnet)));
+                var port = await pair.Server.PortAsync();
+                pair.Client = pair.Own(new RunningEndpoint(clientDevice, ClientOptions(b, ServerUnderlay.Address, port, vnet)));
+                await WaitConnectedAsync(pair.Server, 1, pair.Client);
+                return pair;
+            }
+            catch
+            {
+                await pair.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            // Endpoints first, then devices, then the namespaces: the reverse of creation.
+            for (var i = _owned.Count - 1; i >= 0; i--)
+            {
+                await _owned[i].DisposeAsync();
+            }
+
+            await _scope.DisposeAsync();
+        }
+
+        private T Own<T>(T resource)
+            where T : IAsyncDisposable
+        {
+            _owned.Add(resource);
+            return resource;
+        }
+    }
 
     /// <summary>An endpoint running from construction until <see cref="StopAsync"/> (or disposal), with its log lines kept.</summary>
     private sealed class RunningEndpoint : IAsyncDisposable
