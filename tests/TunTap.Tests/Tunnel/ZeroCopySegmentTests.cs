@@ -212,6 +212,73 @@ public sealed class ZeroCopySegmentTests
         }
     }
 
+    [Fact]
+    public void Damaged_segments_from_a_peer_never_throw_and_gather_as_the_copying_coalescer_merges()
+    {
+        // Consecutive segments of one flow (what a peer sends), then bytes overwritten anywhere and
+        // packets cut short: header fields that lie (lengths, offsets, versions, flags) must neither
+        // throw nor make the two coalescers disagree; with a partial checksum claimed, nothing throws
+        // and no output exceeds the device's packet size.
+        var gen = Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[2, 24], Gen.Select(Gen.Int[0, 23], Gen.Int[0, 120], Gen.Byte).Array[0, 12], Gen.Select(Gen.Int[0, 23], Gen.Int[0, 200]).Array[0, 3]);
+        gen.Sample((ipv6, tap, count, damage, cuts) =>
+        {
+            var mode = tap ? DeviceMode.Tap : DeviceMode.Tun;
+            var payload = new byte[1000];
+            var packets = new List<byte[]>();
+            for (var i = 0; i < count; i++)
+            {
+                packets.Add(TcpPackets.Build(ipv6, tap, payload, TcpFlags.Ack, sequence: (uint)(i * payload.Length)));
+            }
+
+            foreach (var (index, at, value) in damage)
+            {
+                var packet = packets[index % count];
+                packet[at % packet.Length] = value;
+            }
+
+            foreach (var (index, keep) in cuts)
+            {
+                packets[index % count] = packets[index % count][..Math.Min(keep, packets[index % count].Length)];
+            }
+
+            using var source = new PacketBatch(packets.Count, 2000);
+            foreach (var packet in packets)
+            {
+                var slot = source.Count;
+                TcpPackets.WithBlankHeader(packet).CopyTo(source.GetWritable(slot));
+                source.SetLength(slot, packet.Length + VirtioNetHeader.Size);
+                source.Count = slot + 1;
+            }
+
+            var copying = new TcpCoalescer(mode, 64);
+            using var copied = new PacketBatch(64, 70_000);
+            copying.Coalesce(source, 0, copied);
+            var (gathered, sources) = Gather(mode, packets, partial: false);
+            Assert.Equal(copied.Count, gathered.Count);
+            var buffer = new byte[70_000];
+            for (var i = 0; i < gathered.Count; i++)
+            {
+                var length = gathered.CopyTo(i, sources, buffer);
+                Assert.Equal(copied[i].ToArray(), buffer.AsSpan(0, length).ToArray());
+            }
+
+            var partial = new TcpGatherCoalescer(mode, 128, 70_000);
+            var position = 4;
+            foreach (var packet in packets)
+            {
+                packet.CopyTo(sources[0], position);
+                _ = partial.Add(0, sources[0].AsSpan(position, packet.Length), position, partialChecksum: true);
+                position += packet.Length + 4;
+            }
+
+            partial.Finish();
+            for (var i = 0; i < partial.Count; i++)
+            {
+                Assert.InRange(partial.CopyTo(i, sources, buffer), VirtioNetHeader.Size, 70_000);
+            }
+        });
+    }
+
     /// <summary>Puts the packets as 4-byte-gapped frames into two sources (half in each) and gathers them.</summary>
     private static (TcpGatherCoalescer Coalescer, byte[][] Sources) Gather(DeviceMode mode, List<byte[]> packets, bool partial)
     {
