@@ -120,43 +120,9 @@ internal sealed class TcpStream
     /// <summary>One non-blocking send: the bytes the kernel took (at least one), or <see cref="WouldBlock"/> when its buffer is full.</summary>
     public unsafe int TrySend(ReadOnlySpan<byte> data)
     {
-        var added = false;
-        var handle = _socket.SafeHandle;
-        try
+        fixed (byte* start = data)
         {
-            handle.DangerousAddRef(ref added);
-            var fd = (int)handle.DangerousGetHandle();
-            while (true)
-            {
-                nint sent;
-                fixed (byte* start = data)
-                {
-                    sent = Libc.Sendto(fd, start, (nuint)data.Length, Libc.MSG_DONTWAIT | MsgNoSignal, null, 0);
-                }
-
-                if (sent >= 0)
-                {
-                    return (int)sent;
-                }
-
-                var errno = Syscall.LastErrno;
-                if (errno == Errno.EAGAIN)
-                {
-                    return WouldBlock;
-                }
-
-                if (errno != Errno.EINTR)
-                {
-                    throw new SystemCallException("send to the peer", errno);
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            return Transfer(start, data.Length, send: true);
         }
     }
 
@@ -189,6 +155,15 @@ internal sealed class TcpStream
     /// <summary>One non-blocking receive: the count, 0 when the peer closed, <see cref="WouldBlock"/> when nothing is there.</summary>
     public unsafe int TryReceive(Span<byte> buffer)
     {
+        fixed (byte* start = buffer)
+        {
+            return Transfer(start, buffer.Length, send: false);
+        }
+    }
+
+    /// <summary>One non-blocking <c>send</c> or <c>recv</c> (retried on EINTR); <see cref="WouldBlock"/> on EAGAIN, other errors thrown.</summary>
+    private unsafe int Transfer(byte* start, int length, bool send)
+    {
         var added = false;
         var handle = _socket.SafeHandle;
         try
@@ -197,15 +172,12 @@ internal sealed class TcpStream
             var fd = (int)handle.DangerousGetHandle();
             while (true)
             {
-                nint received;
-                fixed (byte* start = buffer)
+                var done = send
+                    ? Libc.Sendto(fd, start, (nuint)length, Libc.MSG_DONTWAIT | MsgNoSignal, null, 0)
+                    : Libc.Recv(fd, start, (nuint)length, Libc.MSG_DONTWAIT);
+                if (done >= 0)
                 {
-                    received = Libc.Recv(fd, start, (nuint)buffer.Length, Libc.MSG_DONTWAIT);
-                }
-
-                if (received >= 0)
-                {
-                    return (int)received;
+                    return (int)done;
                 }
 
                 var errno = Syscall.LastErrno;
@@ -216,7 +188,7 @@ internal sealed class TcpStream
 
                 if (errno != Errno.EINTR)
                 {
-                    throw new SystemCallException("receive from the peer", errno);
+                    throw new SystemCallException(send ? "send to the peer" : "receive from the peer", errno);
                 }
             }
         }

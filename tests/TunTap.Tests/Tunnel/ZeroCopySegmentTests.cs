@@ -96,31 +96,8 @@ public sealed class ZeroCopySegmentTests
 
         packets.Add(TcpPackets.Build(ipv6, tap, payload.AsSpan(20_000, 300), TcpFlags.Ack | TcpFlags.Psh, sequence: 20_000));
 
-        // Copying: every packet in a slot behind a blank header.
-        using var source = new PacketBatch(packets.Count, 2000);
-        foreach (var packet in packets)
-        {
-            var slot = source.Count;
-            TcpPackets.WithBlankHeader(packet).CopyTo(source.GetWritable(slot));
-            source.SetLength(slot, packet.Length + VirtioNetHeader.Size);
-            source.Count = slot + 1;
-        }
-
-        var coalescer = new TcpCoalescer(mode, 64);
-        using var copiedOut = new PacketBatch(64, 70_000);
-        Assert.Equal(packets.Count, coalescer.Coalesce(source, 0, copiedOut));
-
-        // Gather: the packets where they lie, as frames in two receive buffers.
-        var (gathered, sources) = Gather(mode, packets, partial: false);
-        Assert.Equal(copiedOut.Count, gathered.Count);
-        var buffer = new byte[70_000];
-        for (var i = 0; i < gathered.Count; i++)
-        {
-            var length = gathered.CopyTo(i, sources, buffer);
-            Assert.Equal(copiedOut[i].ToArray(), buffer.AsSpan(0, length).ToArray());
-            Assert.Equal(coalescer.SegmentsOf(i), gathered.SegmentsOf(i));
-        }
-
+        var (consumed, gathered, _) = AssertGatherEqualsCopying(mode, packets);
+        Assert.Equal(packets.Count, consumed);
         Assert.Contains(Enumerable.Range(0, gathered.Count), i => gathered.SegmentsOf(i) > 1);
     }
 
@@ -185,13 +162,23 @@ public sealed class ZeroCopySegmentTests
 
         var output = new byte[70_000];
         RunOnce();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var round = 0; round < 1000; round++)
+
+        // Best of three blocks of 1000 rounds: a per-round allocation shows in every block, the
+        // runtime's one-off work on this thread (tier-up, on-stack replacement of the loop: 1312
+        // bytes once in a full-suite run) in one.
+        var best = long.MaxValue;
+        for (var block = 0; block < 3 && best > 0; block++)
         {
-            RunOnce();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var round = 0; round < 1000; round++)
+            {
+                RunOnce();
+            }
+
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, best);
         Assert.Equal(1, coalescer.Count);
         Assert.Equal(layout.Count, coalescer.SegmentsOf(0));
 
@@ -241,27 +228,8 @@ public sealed class ZeroCopySegmentTests
                 packets[index % count] = packets[index % count][..Math.Min(keep, packets[index % count].Length)];
             }
 
-            using var source = new PacketBatch(packets.Count, 2000);
-            foreach (var packet in packets)
-            {
-                var slot = source.Count;
-                TcpPackets.WithBlankHeader(packet).CopyTo(source.GetWritable(slot));
-                source.SetLength(slot, packet.Length + VirtioNetHeader.Size);
-                source.Count = slot + 1;
-            }
-
-            var copying = new TcpCoalescer(mode, 64);
-            using var copied = new PacketBatch(64, 70_000);
-            copying.Coalesce(source, 0, copied);
-            var (gathered, sources) = Gather(mode, packets, partial: false);
-            Assert.Equal(copied.Count, gathered.Count);
+            var (_, _, sources) = AssertGatherEqualsCopying(mode, packets);
             var buffer = new byte[70_000];
-            for (var i = 0; i < gathered.Count; i++)
-            {
-                var length = gathered.CopyTo(i, sources, buffer);
-                Assert.Equal(copied[i].ToArray(), buffer.AsSpan(0, length).ToArray());
-            }
-
             var partial = new TcpGatherCoalescer(mode, 128, 70_000);
             var position = 4;
             foreach (var packet in packets)
@@ -277,6 +245,38 @@ public sealed class ZeroCopySegmentTests
                 Assert.InRange(partial.CopyTo(i, sources, buffer), VirtioNetHeader.Size, 70_000);
             }
         });
+    }
+
+    /// <summary>
+    /// Merges the packets both ways: copied into slots behind blank headers (<see cref="TcpCoalescer"/>)
+    /// and where they lie (<see cref="Gather"/>); asserts equal outputs, byte for byte and segment
+    /// counts. Returns how many packets the copying coalescer took, the gather coalescer and its sources.
+    /// </summary>
+    private static (int Consumed, TcpGatherCoalescer Gathered, byte[][] Sources) AssertGatherEqualsCopying(DeviceMode mode, List<byte[]> packets)
+    {
+        using var source = new PacketBatch(packets.Count, 2000);
+        foreach (var packet in packets)
+        {
+            var slot = source.Count;
+            TcpPackets.WithBlankHeader(packet).CopyTo(source.GetWritable(slot));
+            source.SetLength(slot, packet.Length + VirtioNetHeader.Size);
+            source.Count = slot + 1;
+        }
+
+        var copying = new TcpCoalescer(mode, 64);
+        using var copied = new PacketBatch(64, 70_000);
+        var consumed = copying.Coalesce(source, 0, copied);
+        var (gathered, sources) = Gather(mode, packets, partial: false);
+        Assert.Equal(copied.Count, gathered.Count);
+        var buffer = new byte[70_000];
+        for (var i = 0; i < gathered.Count; i++)
+        {
+            var length = gathered.CopyTo(i, sources, buffer);
+            Assert.Equal(copied[i].ToArray(), buffer.AsSpan(0, length).ToArray());
+            Assert.Equal(copying.SegmentsOf(i), gathered.SegmentsOf(i));
+        }
+
+        return (consumed, gathered, sources);
     }
 
     /// <summary>Puts the packets as 4-byte-gapped frames into two sources (half in each) and gathers them.</summary>
