@@ -12,6 +12,9 @@ public sealed partial class TunnelEndpoint
     /// <summary>What <see cref="WaitForDatagram"/> returns when its deadline passed.</summary>
     private const int TimedOut = -2;
 
+    /// <summary>What <see cref="TryReceiveDatagram"/> returns when no datagram is queued.</summary>
+    private const int NothingQueued = -3;
+
     /// <summary>Longest single <c>poll()</c> of a receive loop before it looks at its cancellation token again.</summary>
     private const int UdpWaitSliceMilliseconds = 100;
 
@@ -142,10 +145,15 @@ public sealed partial class TunnelEndpoint
             {
                 var received = WaitForDatagram(socket, buffer, from, cancellationToken);
                 HandleServerDatagram(socket, buffer, received, from, batch, 0);
-                for (var source = 1; HasRoomForReceive(batch, source) && socket.Available > 0; source++)
+                for (var source = 1; HasRoomForReceive(batch, source); source++)
                 {
                     var target = ReceiveBufferFor(buffer, source);
-                    received = ReceiveDatagram(socket, target, from);
+                    received = TryReceiveDatagram(socket, target, from);
+                    if (received == NothingQueued)
+                    {
+                        break;
+                    }
+
                     HandleServerDatagram(socket, target, received, from, batch, source);
                 }
 
@@ -193,7 +201,7 @@ public sealed partial class TunnelEndpoint
             {
                 Log($"peer {target} dropped: {ex.Message}");
             }
-            catch (SocketException ex)
+            catch (Exception ex) when (ex is SocketException or SystemCallException)
             {
                 Log($"connecting to {target} failed: {ex.Message}");
             }
@@ -304,17 +312,22 @@ public sealed partial class TunnelEndpoint
             {
                 var received = WaitForDatagram(socket, buffer, null, cancellationToken);
                 HandleClientDatagram(buffer, received, batch, 0);
-                for (var source = 1; HasRoomForReceive(batch, source) && socket.Available > 0; source++)
+                for (var source = 1; HasRoomForReceive(batch, source); source++)
                 {
                     var target = ReceiveBufferFor(buffer, source);
-                    received = ReceiveDatagram(socket, target, null);
+                    received = TryReceiveDatagram(socket, target, null);
+                    if (received == NothingQueued)
+                    {
+                        break;
+                    }
+
                     HandleClientDatagram(target, received, batch, source);
                 }
 
                 FlushUdpRound(batch, cancellationToken);
             }
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is SocketException or SystemCallException)
         {
             return ex.Message;
         }
@@ -491,37 +504,89 @@ public sealed partial class TunnelEndpoint
     }
 
     /// <summary>
-    /// Waits in <c>poll()</c> (in slices, so cancellation is seen) until a datagram is there or
-    /// <paramref name="deadline"/> (<see cref="Environment.TickCount64"/>) passes, then receives it
-    /// as <see cref="ReceiveDatagram"/> does; <see cref="TimedOut"/> when the deadline passed.
+    /// Receives one datagram as <see cref="TryReceiveDatagram"/> does, waiting in <c>poll()</c> (in
+    /// slices, so cancellation is seen) only when none is queued, until <paramref name="deadline"/>
+    /// (<see cref="Environment.TickCount64"/>) passes; <see cref="TimedOut"/> then.
     /// </summary>
     private int WaitForDatagram(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken, long deadline = long.MaxValue)
     {
-        while (!DescriptorPoll.Wait(socket.SafeHandle, Libc.POLLIN, (int)Math.Clamp(deadline - Environment.TickCount64, 0, UdpWaitSliceMilliseconds)))
+        while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (Environment.TickCount64 >= deadline)
+            var received = TryReceiveDatagram(socket, buffer, from);
+            if (received != NothingQueued)
             {
-                return TimedOut;
+                return received;
+            }
+
+            if (!DescriptorPoll.Wait(socket.SafeHandle, Libc.POLLIN, (int)Math.Clamp(deadline - Environment.TickCount64, 0, UdpWaitSliceMilliseconds)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (Environment.TickCount64 >= deadline)
+                {
+                    return TimedOut;
+                }
             }
         }
-
-        return ReceiveDatagram(socket, buffer, from);
     }
 
-    /// <summary>Receives one datagram; a datagram too big for the buffer comes back as -1 (counted as oversize).</summary>
-    private int ReceiveDatagram(Socket socket, byte[] buffer, SocketAddress? from)
+    /// <summary>
+    /// Receives one datagram without waiting (<c>recvfrom</c> with <c>MSG_DONTWAIT</c>: no
+    /// <c>poll()</c> or <c>FIONREAD</c> in front of a receive that has data): its length,
+    /// <see cref="NothingQueued"/> when none is queued, or -1 for a datagram too big for the buffer
+    /// (counted as oversize). <paramref name="from"/> (server) gets the sender's address.
+    /// </summary>
+    private unsafe int TryReceiveDatagram(Socket socket, byte[] buffer, SocketAddress? from)
     {
+        var handle = socket.SafeHandle;
+        var added = false;
         try
         {
-            return from is null
-                ? socket.Receive(buffer, SocketFlags.None)
-                : socket.ReceiveFrom(buffer, SocketFlags.None, from);
+            handle.DangerousAddRef(ref added);
+            var fd = (int)handle.DangerousGetHandle();
+            var name = from is null ? default : from.Buffer.Span;
+            fixed (byte* data = buffer)
+            fixed (byte* address = name)
+            {
+                while (true)
+                {
+                    var addressLength = (uint)name.Length;
+                    var received = Libc.Recvfrom(fd, data, (nuint)buffer.Length, Libc.MSG_DONTWAIT | Libc.MSG_TRUNC, from is null ? null : address, from is null ? null : &addressLength);
+                    if (received >= 0)
+                    {
+                        if (from is not null)
+                        {
+                            from.Size = (int)Math.Min(addressLength, (uint)name.Length);
+                        }
+
+                        if (received > buffer.Length)
+                        {
+                            Counters.AddDropped(TunnelDropReason.Oversize);
+                            return -1;
+                        }
+
+                        return (int)received;
+                    }
+
+                    var errno = Syscall.LastErrno;
+                    if (errno == Errno.EAGAIN)
+                    {
+                        return NothingQueued;
+                    }
+
+                    if (errno != Errno.EINTR)
+                    {
+                        throw new SystemCallException("receive from the peer", errno);
+                    }
+                }
+            }
         }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.MessageSize)
+        finally
         {
-            Counters.AddDropped(TunnelDropReason.Oversize);
-            return -1;
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
         }
     }
 }
