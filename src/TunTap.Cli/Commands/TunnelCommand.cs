@@ -131,6 +131,7 @@ internal static class TunnelCommand
                 Seed = RandomNumberGenerator.GetInt32(int.MaxValue),
             };
             options.Validate();
+            spec = spec with { GsoMaxSegments = options.DeviceGsoMaxSegments };
 
             using var shutdown = new ShutdownSignal(cancellationToken);
             var pcapFile = parse.GetValue(pcap);

@@ -15,6 +15,13 @@ public sealed record DeviceProvisioning
     /// <summary>MTU to set; null keeps the kernel's default (1500).</summary>
     public int? Mtu { get; init; }
 
+    /// <summary>
+    /// The most segments one super packet the kernel hands the device may have
+    /// (<c>gso_max_segs</c>); null keeps the kernel's default (65535). Only devices with offloads
+    /// get super packets.
+    /// </summary>
+    public int? GsoMaxSegments { get; init; }
+
     /// <summary>Bring the link up.</summary>
     public bool Up { get; init; } = true;
 }

@@ -56,6 +56,11 @@ public sealed class ProvisionedDevice : IAsyncDisposable
                 netlink.SetMtu(device.Name, mtu);
             }
 
+            if (spec.GsoMaxSegments is { } segments)
+            {
+                netlink.SetGsoMaxSegments(device.Name, segments);
+            }
+
             foreach (var address in spec.Addresses)
             {
                 if (Contains(existing, address))

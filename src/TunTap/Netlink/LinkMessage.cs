@@ -46,6 +46,16 @@ internal static class LinkMessage
         writer.EndMessage();
     }
 
+    /// <summary>Sets how many segments one GSO packet for the link named <paramref name="name"/> may have (<c>gso_max_segs</c>).</summary>
+    public static void WriteSetGsoMaxSegments(ref NetlinkMessageWriter writer, uint sequence, string name, uint segments)
+    {
+        writer.BeginMessage(P.NewLink, P.Request | P.Ack, sequence);
+        WriteHeader(ref writer, 0);
+        writer.PutString(P.IflaIfName, name);
+        writer.PutU32(P.IflaGsoMaxSegs, segments);
+        writer.EndMessage();
+    }
+
     /// <summary>Renames the link with index <paramref name="index"/> (the name attribute carries the new name).</summary>
     public static void WriteRename(ref NetlinkMessageWriter writer, uint sequence, int index, string newName)
     {

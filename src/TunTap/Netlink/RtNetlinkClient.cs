@@ -96,6 +96,30 @@ public sealed class RtNetlinkClient : IDisposable
         Check(operation, error, name);
     }
 
+    /// <summary>
+    /// Caps how many segments one GSO (super) packet the kernel hands the link may have
+    /// (<c>ip link set NAME gso_max_segs N</c>); the stack's TCP then builds super packets of at
+    /// most that many segments.
+    /// </summary>
+    /// <exception cref="TunTapException">The count is out of the device's range, or there is no such interface.</exception>
+    public void SetGsoMaxSegments(string name, int segments)
+    {
+        ValidateName(name);
+        var operation = $"set gso_max_segs of {name} to {segments}";
+        if (segments is <= 0 or > ushort.MaxValue)
+        {
+            throw new TunTapException($"{operation}: {segments} is out of range", "gso_max_segs is from 1 to 65535");
+        }
+
+        var error = Request((ref NetlinkMessageWriter w, uint s) => LinkMessage.WriteSetGsoMaxSegments(ref w, s, name, (uint)segments));
+        if (error.ErrorNumber == Errno.EINVAL)
+        {
+            throw NetlinkException.From(operation, error, $"{segments} is above what {name} takes (its tso_max_segs)", "give a smaller count");
+        }
+
+        Check(operation, error, name);
+    }
+
     /// <summary>Renames the link (<c>ip link set NAME name NEWNAME</c>); kinds that cannot be renamed while up fail with EBUSY.</summary>
     public void Rename(string name, string newName)
     {

@@ -101,6 +101,18 @@ public sealed record TunnelOptions
     /// <summary>The largest packet the tunnel carries: the MTU for TUN, MTU plus <see cref="TapOverhead"/> for TAP.</summary>
     public int MaxPacketSize => Mode == DeviceMode.Tap ? Mtu + TapOverhead : Mtu;
 
+    /// <summary>
+    /// The <c>gso_max_segs</c> the device should have (<see cref="DeviceProvisioning.GsoMaxSegments"/>),
+    /// or null for the kernel's default. Over UDP with offloads: as many segments as one UDP GSO
+    /// send carries (44 at the default MTUs), so that each super packet the kernel hands over
+    /// leaves in one <c>sendmsg</c>, arrives in one receive and goes to the far device in one
+    /// write; a 45-segment super packet (the kernel's size at 64 KiB) took two of each, the second
+    /// for one segment. Over TCP super packets cross whole, so the default stays.
+    /// </summary>
+    public int? DeviceGsoMaxSegments => Transport == TunnelTransport.Udp && VnetHeader
+        ? UdpPeerLink.SegmentsPerSend(TunnelFrame.HeaderSize + MaxPacketSize)
+        : null;
+
     /// <summary>The largest thing read from or written to the device: a packet, or a virtio-net header and a super packet.</summary>
     internal int DevicePacketSize => VnetHeader ? VirtioNetHeader.Size + MaxSuperPacketSize : MaxPacketSize;
 

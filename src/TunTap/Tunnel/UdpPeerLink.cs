@@ -209,7 +209,7 @@ internal sealed class UdpPeerLink : PeerLink
         }
 
         var datagram = layout.WireSegmentLength;
-        var perSend = Math.Clamp(MaxGsoBytes / datagram, 1, MaxGsoSegments);
+        var perSend = SegmentsPerSend(datagram);
         var vectors = stackalloc IoVector[2 * MaxGsoSegments];
         var control = stackalloc byte[SegmentControlSpace];
         var item = (ControlMessageHeader*)control;
@@ -285,6 +285,9 @@ internal sealed class UdpPeerLink : PeerLink
 
         return wire;
     }
+
+    /// <summary>How many datagrams of <paramref name="datagram"/> bytes one UDP GSO send carries.</summary>
+    internal static int SegmentsPerSend(int datagram) => Math.Clamp(MaxGsoBytes / datagram, 1, MaxGsoSegments);
 
     /// <summary><c>sendmsg</c>, retried on EINTR and waiting for room on EAGAIN; 0 when sent, else the errno.</summary>
     private unsafe int SendMessage(int fd, MessageHeader* message)

@@ -98,6 +98,22 @@ public sealed class RtNetlinkLinkTests
     }
 
     [Fact]
+    public async Task Set_gso_max_segs_is_what_ip_reports_and_out_of_range_counts_are_refused()
+    {
+        await using var scope = await NetnsScope.CreateAsync("nl-gso");
+        var ns = scope.Names[0];
+        InNamespace.Netlink(ns, c => c.CreateVethPair("va4", "vb4"));
+
+        InNamespace.Netlink(ns, c => c.SetGsoMaxSegments("va4", 44));
+
+        Assert.Equal(44, (await IpJson.LinkAsync(ns, "va4"))!.Value.GetProperty("gso_max_segs").GetInt32());
+        Assert.Equal(65535, (await IpJson.LinkAsync(ns, "vb4"))!.Value.GetProperty("gso_max_segs").GetInt32());
+        var zero = InNamespace.Failure(ns, c => c.SetGsoMaxSegments("va4", 0));
+        Assert.Contains("out of range", zero.Message, StringComparison.Ordinal);
+        Assert.Equal(44, (await IpJson.LinkAsync(ns, "va4"))!.Value.GetProperty("gso_max_segs").GetInt32());
+    }
+
+    [Fact]
     public async Task Rename_keeps_the_index_and_frees_the_old_name()
     {
         await using var scope = await NetnsScope.CreateAsync("nl-rename");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using TunTap.IntegrationTests.Cli;
+using TunTap.IntegrationTests.Netlink;
 using TunTap.TestKit;
 
 namespace TunTap.IntegrationTests.Tunnel;
@@ -40,6 +41,10 @@ public sealed partial class TunnelCommandTests
 
             await CommandOutput.AssertPingAsync(a, ClientOverlay);
             await CommandOutput.AssertPingAsync(b, ServerOverlay);
+
+            // Over UDP the device's super packets are capped to what one UDP GSO send carries.
+            var segments = (await IpJson.LinkAsync(b, "tt-tun0"))!.Value.GetProperty("gso_max_segs").GetInt32();
+            Assert.Equal(transport == "udp" ? 44 : 65535, segments);
 
             await using (var iperfServer = ProcessRunner.StartBackground("ip", ["netns", "exec", a, "iperf3", "-s", "-1", "--forceflush", "-B", ServerOverlay]))
             {

@@ -550,6 +550,29 @@ public sealed class TunnelEndpointTests
     public void Congestion_control_names_and_the_system_default_are_accepted(string? name) =>
         (Options(TunnelTransport.Tcp) with { CongestionControl = name }).Validate();
 
+    [Theory]
+    [InlineData(TunnelTransport.Udp, DeviceMode.Tun, 1468, true, 44)]
+    [InlineData(TunnelTransport.Udp, DeviceMode.Tap, 1454, true, 44)]
+    [InlineData(TunnelTransport.Udp, DeviceMode.Tun, 576, true, 64)]
+    [InlineData(TunnelTransport.Udp, DeviceMode.Tun, 9000, true, 7)]
+    [InlineData(TunnelTransport.Udp, DeviceMode.Tun, 1468, false, null)]
+    [InlineData(TunnelTransport.Tcp, DeviceMode.Tun, 1500, true, null)]
+    public void Over_udp_with_offloads_a_super_packet_holds_what_one_gso_send_carries(TunnelTransport transport, DeviceMode mode, int mtu, bool offload, int? expected)
+    {
+        var options = Options(transport) with { Mode = mode, Mtu = mtu, VnetHeader = offload };
+        options.Validate();
+
+        Assert.Equal(expected, options.DeviceGsoMaxSegments);
+        if (expected is { } segments)
+        {
+            // That many whole datagrams (frame header + largest packet) fit one send of at most
+            // 65 000 bytes and 64 segments, and one more would not (unless 64 is the cap).
+            var datagram = TunnelFrame.HeaderSize + options.MaxPacketSize;
+            Assert.True(segments * datagram <= 65_000 && segments <= 64);
+            Assert.True(segments == 64 || (segments + 1) * datagram > 65_000);
+        }
+    }
+
     private static TunnelOptions Options(TunnelTransport transport, int connectPort = 0) => new()
     {
         Transport = transport,
