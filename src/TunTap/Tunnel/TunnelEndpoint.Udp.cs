@@ -141,16 +141,19 @@ public sealed partial class TunnelEndpoint
         using var batch = new PacketBatch(UdpBatchSize, UdpReceiveSlotSize);
         try
         {
+            var drained = false;
             while (true)
             {
-                var received = WaitForDatagram(socket, buffer, from, cancellationToken);
+                var received = WaitForDatagram(socket, buffer, from, cancellationToken, pollFirst: drained);
                 HandleServerDatagram(socket, buffer, received, from, batch, 0);
+                drained = false;
                 for (var source = 1; HasRoomForReceive(batch, source); source++)
                 {
                     var target = ReceiveBufferFor(buffer, source);
                     received = TryReceiveDatagram(socket, target, from);
                     if (received == NothingQueued)
                     {
+                        drained = true;
                         break;
                     }
 
@@ -308,16 +311,19 @@ public sealed partial class TunnelEndpoint
     {
         try
         {
+            var drained = false;
             while (true)
             {
-                var received = WaitForDatagram(socket, buffer, null, cancellationToken);
+                var received = WaitForDatagram(socket, buffer, null, cancellationToken, pollFirst: drained);
                 HandleClientDatagram(buffer, received, batch, 0);
+                drained = false;
                 for (var source = 1; HasRoomForReceive(batch, source); source++)
                 {
                     var target = ReceiveBufferFor(buffer, source);
                     received = TryReceiveDatagram(socket, target, null);
                     if (received == NothingQueued)
                     {
+                        drained = true;
                         break;
                     }
 
@@ -507,13 +513,17 @@ public sealed partial class TunnelEndpoint
     /// Receives one datagram as <see cref="TryReceiveDatagram"/> does, waiting in <c>poll()</c> (in
     /// slices, so cancellation is seen) only when none is queued, until <paramref name="deadline"/>
     /// (<see cref="Environment.TickCount64"/>) passes; <see cref="TimedOut"/> then.
+    /// <paramref name="pollFirst"/>: the caller's last receive found the queue empty, so this
+    /// waits before it tries (instead of a second receive that finds nothing).
     /// </summary>
-    private int WaitForDatagram(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken, long deadline = long.MaxValue)
+    private int WaitForDatagram(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken, long deadline = long.MaxValue, bool pollFirst = false)
     {
+        var tryFirst = !pollFirst;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var received = TryReceiveDatagram(socket, buffer, from);
+            var received = tryFirst ? TryReceiveDatagram(socket, buffer, from) : NothingQueued;
+            tryFirst = true;
             if (received != NothingQueued)
             {
                 return received;
