@@ -26,6 +26,9 @@ public sealed partial class TunnelEndpoint
     /// <summary>Gather receive: merges the segments of a round where they were received.</summary>
     private TcpGatherCoalescer? _gather;
 
+    /// <summary>Gather receive: wire bytes of the round's data frames, added to the counters once per round (not once per segment).</summary>
+    private long _gatheredWireBytes;
+
     /// <summary>SOL_UDP.</summary>
     internal const int SolUdp = 17;
 
@@ -95,8 +98,15 @@ public sealed partial class TunnelEndpoint
         }
         else
         {
+            CountGatheredWireBytes();
             Writer.WriteGathered(_gather, _udpSources!, cancellationToken);
         }
+    }
+
+    private void CountGatheredWireBytes()
+    {
+        Counters.AddRxWire(_gatheredWireBytes);
+        _gatheredWireBytes = 0;
     }
 
     /// <summary>
@@ -111,7 +121,7 @@ public sealed partial class TunnelEndpoint
             return;
         }
 
-        Counters.AddRxWire(header.Size + payload.Length);
+        _gatheredWireBytes += header.Size + payload.Length;
         if ((header.Flags & (TunnelFrameFlags.VnetHeader | TunnelFrameFlags.Compressed)) != 0)
         {
             // Offload frames are not sent over UDP, and compression was agreed off in the hello.
@@ -165,6 +175,7 @@ public sealed partial class TunnelEndpoint
         }
         finally
         {
+            CountGatheredWireBytes();
             if (_udpPeer is not null)
             {
                 Unpublish(_udpPeer);
@@ -210,6 +221,7 @@ public sealed partial class TunnelEndpoint
             }
             finally
             {
+                CountGatheredWireBytes();
                 if (link is not null)
                 {
                     Unpublish(link);
