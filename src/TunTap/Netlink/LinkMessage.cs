@@ -37,22 +37,20 @@ internal static class LinkMessage
     }
 
     /// <summary>Sets the MTU of the link named <paramref name="name"/>.</summary>
-    public static void WriteSetMtu(ref NetlinkMessageWriter writer, uint sequence, string name, uint mtu)
-    {
-        writer.BeginMessage(P.NewLink, P.Request | P.Ack, sequence);
-        WriteHeader(ref writer, 0);
-        writer.PutString(P.IflaIfName, name);
-        writer.PutU32(P.IflaMtu, mtu);
-        writer.EndMessage();
-    }
+    public static void WriteSetMtu(ref NetlinkMessageWriter writer, uint sequence, string name, uint mtu) =>
+        WriteSetU32(ref writer, sequence, name, P.IflaMtu, mtu);
 
     /// <summary>Sets how many segments one GSO packet for the link named <paramref name="name"/> may have (<c>gso_max_segs</c>).</summary>
-    public static void WriteSetGsoMaxSegments(ref NetlinkMessageWriter writer, uint sequence, string name, uint segments)
+    public static void WriteSetGsoMaxSegments(ref NetlinkMessageWriter writer, uint sequence, string name, uint segments) =>
+        WriteSetU32(ref writer, sequence, name, P.IflaGsoMaxSegs, segments);
+
+    /// <summary>Sets one 32-bit link attribute of the link named <paramref name="name"/>.</summary>
+    private static void WriteSetU32(ref NetlinkMessageWriter writer, uint sequence, string name, ushort attribute, uint value)
     {
         writer.BeginMessage(P.NewLink, P.Request | P.Ack, sequence);
         WriteHeader(ref writer, 0);
         writer.PutString(P.IflaIfName, name);
-        writer.PutU32(P.IflaGsoMaxSegs, segments);
+        writer.PutU32(attribute, value);
         writer.EndMessage();
     }
 

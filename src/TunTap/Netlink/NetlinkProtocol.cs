@@ -62,12 +62,10 @@ internal static class NetlinkProtocol
     public const ushort IflaAddress = 1;
     public const ushort IflaIfName = 3;
     public const ushort IflaMtu = 4;
-
-    /// <summary>IFLA_GSO_MAX_SEGS: the most segments one GSO packet the stack hands the device may have.</summary>
-    public const ushort IflaGsoMaxSegs = 40;
     public const ushort IflaOperState = 16;
     public const ushort IflaLinkInfo = 18;
     public const ushort IflaNetNsFd = 28;
+    public const ushort IflaGsoMaxSegs = 40;
     public const ushort IflaInfoKind = 1;
     public const ushort IflaInfoData = 2;
     public const ushort VethInfoPeer = 1;
