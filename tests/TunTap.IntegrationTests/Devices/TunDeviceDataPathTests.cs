@@ -293,6 +293,54 @@ public sealed class TunDeviceDataPathTests
         Assert.True(await pending.AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken) > 0);
     }
 
+    [Fact]
+    public async Task A_blocking_read_after_one_that_emptied_the_queue_waits_first_and_still_sees_every_packet()
+    {
+        Requires.Root();
+        await using var scope = await NetnsScope.CreateAsync("io");
+        var ns = scope.Names[0];
+        await using var device = CreateIn(ns, new TunDeviceOptions { Name = "tt-empty", Mode = DeviceMode.Tun });
+        await UpWithAddressAsync(ns, "tt-empty", "10.77.0.1/24");
+        NetworkNamespace.Run(ns, () => File.WriteAllText("/proc/sys/net/ipv6/conf/tt-empty/disable_ipv6", "1"));
+        var queue = device.Queues[0];
+        using var incoming = new PacketBatch(16, 2048);
+        void Drain()
+        {
+            for (var i = 0; i < 100 && queue.ReadBatch(incoming, TimeSpan.FromMilliseconds(100)) > 0; i++)
+            {
+                // Whatever is queued (chatter from the device coming up, earlier datagrams).
+            }
+        }
+
+        // TimeSpan.Zero after an empty read still reads what is there.
+        Drain();
+        QueueDatagramsIntoTheDevice(ns, 1);
+        Assert.Equal(1, queue.ReadBatch(incoming, TimeSpan.Zero));
+
+        // A timeout too short for a poll() after an empty read still reads what is there.
+        Assert.Equal(0, queue.ReadBatch(incoming, TimeSpan.Zero));
+        QueueDatagramsIntoTheDevice(ns, 3);
+        Assert.Equal(3, queue.ReadBatch(incoming, TimeSpan.FromTicks(1)));
+
+        // Queued before the call: the wait returns at once and the read takes all of them.
+        Drain();
+        QueueDatagramsIntoTheDevice(ns, 5);
+        Assert.Equal(5, queue.ReadBatch(incoming, TimeSpan.FromSeconds(5)));
+
+        // Arriving during the wait: it wakes the reader.
+        Drain();
+        var late = Task.Run(async () =>
+        {
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            QueueDatagramsIntoTheDevice(ns, 1);
+        }, TestContext.Current.CancellationToken);
+        Assert.Equal(1, queue.ReadBatch(incoming, TimeSpan.FromSeconds(10)));
+        await late;
+
+        // Nothing arriving: the time still runs out.
+        Assert.Equal(0, queue.ReadBatch(incoming, TimeSpan.FromMilliseconds(50)));
+    }
+
     /// <summary>Sends <paramref name="count"/> one-byte datagrams from the namespace to the far side, i.e. into the device.</summary>
     private static void QueueDatagramsIntoTheDevice(string ns, int count) =>
         NetworkNamespace.Run(ns, () =>
