@@ -19,4 +19,24 @@ internal static class DeviceFixture
         await IpAsync(netns, "addr", "add", address, "dev", device);
         await IpAsync(netns, "link", "set", device, "up");
     }
+
+    /// <summary>
+    /// A TUN device in <paramref name="netns"/> with IPv6 off (no router solicitations in its
+    /// queue), the kernel side at 10.77.0.1/24 and up.
+    /// </summary>
+    public static async Task<TunDevice> CreateQuietTunAsync(string netns, string name)
+    {
+        var device = CreateIn(netns, new TunDeviceOptions { Name = name, Mode = DeviceMode.Tun });
+        try
+        {
+            NetworkNamespace.Run(netns, () => File.WriteAllText($"/proc/sys/net/ipv6/conf/{name}/disable_ipv6", "1"));
+            await UpWithAddressAsync(netns, name, "10.77.0.1/24");
+            return device;
+        }
+        catch
+        {
+            await device.DisposeAsync();
+            throw;
+        }
+    }
 }

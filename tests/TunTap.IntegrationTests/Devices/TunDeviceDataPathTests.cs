@@ -228,9 +228,7 @@ public sealed class TunDeviceDataPathTests
         Requires.Root();
         await using var scope = await NetnsScope.CreateAsync("io");
         var ns = scope.Names[0];
-        await using var device = CreateIn(ns, new TunDeviceOptions { Name = "tt-block", Mode = DeviceMode.Tun });
-        await UpWithAddressAsync(ns, "tt-block", "10.77.0.1/24");
-        NetworkNamespace.Run(ns, () => File.WriteAllText("/proc/sys/net/ipv6/conf/tt-block/disable_ipv6", "1"));
+        await using var device = await CreateQuietTunAsync(ns, "tt-block");
         var queue = device.Queues[0];
         using var receiver = BindInNamespace(ns, KernelSide, 5561);
         receiver.ReceiveBufferSize = 1 << 20;
@@ -299,9 +297,7 @@ public sealed class TunDeviceDataPathTests
         Requires.Root();
         await using var scope = await NetnsScope.CreateAsync("io");
         var ns = scope.Names[0];
-        await using var device = CreateIn(ns, new TunDeviceOptions { Name = "tt-empty", Mode = DeviceMode.Tun });
-        await UpWithAddressAsync(ns, "tt-empty", "10.77.0.1/24");
-        NetworkNamespace.Run(ns, () => File.WriteAllText("/proc/sys/net/ipv6/conf/tt-empty/disable_ipv6", "1"));
+        await using var device = await CreateQuietTunAsync(ns, "tt-empty");
         var queue = device.Queues[0];
         using var incoming = new PacketBatch(16, 2048);
         void Drain()
