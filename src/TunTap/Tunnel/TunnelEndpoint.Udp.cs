@@ -29,6 +29,9 @@ public sealed partial class TunnelEndpoint
     /// <summary>Gather receive: wire bytes of the round's data frames, added to the counters once per round (not once per segment).</summary>
     private long _gatheredWireBytes;
 
+    /// <summary>Client: the peer's port was reported unreachable (ICMP) and nothing came from it since.</summary>
+    private bool _peerUnreachable;
+
     /// <summary>SOL_UDP.</summary>
     internal const int SolUdp = 17;
 
@@ -204,6 +207,7 @@ public sealed partial class TunnelEndpoint
                 link = new UdpPeerLink(socket, null, this, remote.ToString(), Hello.AgreesOnOffload(peerHello));
                 Publish(link);
                 backoff.Reset();
+                _peerUnreachable = false;
                 using var linkStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var keepalive = UdpKeepaliveAsync(socket, linkStop.Token);
                 var reason = await OnOwnThread(() => UdpClientReceiveLoop(connected, buffer, batch, cancellationToken)).ConfigureAwait(false);
@@ -326,13 +330,13 @@ public sealed partial class TunnelEndpoint
             var drained = false;
             while (true)
             {
-                var received = WaitForDatagram(socket, buffer, null, cancellationToken, pollFirst: drained);
+                var received = WaitForDatagram(socket, buffer, null, cancellationToken, pollFirst: drained, established: true);
                 HandleClientDatagram(buffer, received, batch, 0);
                 drained = false;
                 for (var source = 1; HasRoomForReceive(batch, source); source++)
                 {
                     var target = ReceiveBufferFor(buffer, source);
-                    received = TryReceiveDatagram(socket, target, null);
+                    received = TryReceiveDatagram(socket, target, null, established: true);
                     if (received == NothingQueued)
                     {
                         drained = true;
@@ -526,15 +530,16 @@ public sealed partial class TunnelEndpoint
     /// slices, so cancellation is seen) only when none is queued, until <paramref name="deadline"/>
     /// (<see cref="Environment.TickCount64"/>) passes; <see cref="TimedOut"/> then.
     /// <paramref name="pollFirst"/>: the caller's last receive found the queue empty, so this
-    /// waits before it tries (instead of a second receive that finds nothing).
+    /// waits before it tries (instead of a second receive that finds nothing). For
+    /// <paramref name="established"/> see <see cref="TryReceiveDatagram"/>.
     /// </summary>
-    private int WaitForDatagram(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken, long deadline = long.MaxValue, bool pollFirst = false)
+    private int WaitForDatagram(Socket socket, byte[] buffer, SocketAddress? from, CancellationToken cancellationToken, long deadline = long.MaxValue, bool pollFirst = false, bool established = false)
     {
         var tryFirst = !pollFirst;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var received = tryFirst ? TryReceiveDatagram(socket, buffer, from) : NothingQueued;
+            var received = tryFirst ? TryReceiveDatagram(socket, buffer, from, established) : NothingQueued;
             tryFirst = true;
             if (received != NothingQueued)
             {
@@ -557,8 +562,13 @@ public sealed partial class TunnelEndpoint
     /// <c>poll()</c> or <c>FIONREAD</c> in front of a receive that has data): its length,
     /// <see cref="NothingQueued"/> when none is queued, or -1 for a datagram too big for the buffer
     /// (counted as oversize). <paramref name="from"/> (server) gets the sender's address.
+    /// <paramref name="established"/> (the client's socket after the hello): an ICMP port
+    /// unreachable (ECONNREFUSED) says the server is down or restarting, not that the link is
+    /// gone; it is logged once and the link kept, and the next keepalive brings a restarted
+    /// server back on the same socket (a forged ICMP message cannot tear the link down either).
+    /// Before the hello it fails the attempt, with the kernel's clear message.
     /// </summary>
-    private unsafe int TryReceiveDatagram(Socket socket, byte[] buffer, SocketAddress? from)
+    private unsafe int TryReceiveDatagram(Socket socket, byte[] buffer, SocketAddress? from, bool established = false)
     {
         var handle = socket.SafeHandle;
         var added = false;
@@ -581,6 +591,12 @@ public sealed partial class TunnelEndpoint
                             from.Size = (int)Math.Min(addressLength, (uint)name.Length);
                         }
 
+                        if (established && _peerUnreachable)
+                        {
+                            _peerUnreachable = false;
+                            Log($"peer {Volatile.Read(ref _link)?.Description}: answering again");
+                        }
+
                         if (received > buffer.Length)
                         {
                             Counters.AddDropped(TunnelDropReason.Oversize);
@@ -594,6 +610,18 @@ public sealed partial class TunnelEndpoint
                     if (errno == Errno.EAGAIN)
                     {
                         return NothingQueued;
+                    }
+
+                    if (errno == Errno.ECONNREFUSED && established)
+                    {
+                        // Reported once and cleared: receive again.
+                        if (!_peerUnreachable)
+                        {
+                            _peerUnreachable = true;
+                            Log($"peer {Volatile.Read(ref _link)?.Description}: port unreachable (ICMP): the server is down or restarting; keeping the link, a keepalive brings it back");
+                        }
+
+                        continue;
                     }
 
                     if (errno != Errno.EINTR)

@@ -114,13 +114,26 @@ internal sealed class UdpPeerLink : PeerLink
 
     public void Send(ReadOnlySpan<byte> frame)
     {
-        if (_peer is null)
-        {
-            _socket.Send(frame, SocketFlags.None);
-        }
-        else
+        if (_peer is not null)
         {
             _socket.SendTo(frame, SocketFlags.None, _peer);
+            return;
+        }
+
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            try
+            {
+                _socket.Send(frame, SocketFlags.None);
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                // An ICMP port unreachable for an earlier datagram (the server is down or
+                // restarting) is reported once, on the next send or receive, instead of sending
+                // this one: it is sent once more, and lost if refused again. Not a broken link:
+                // the keepalive brings a restarted server back on this socket.
+            }
         }
     }
 
@@ -266,12 +279,13 @@ internal sealed class UdpPeerLink : PeerLink
                         return wire + SendSegmentsOneByOne(body, header, networkOffset, first, countSegmented: false);
                     }
 
-                    if (errno != Errno.ENOBUFS)
+                    if (errno is not (Errno.ENOBUFS or Errno.ECONNREFUSED))
                     {
                         throw new SystemCallException($"send to peer {Description}", errno);
                     }
 
-                    // No buffer space: these datagrams are lost, as they would be on the way.
+                    // No buffer space, or the server's port refused them twice (down or restarting,
+                    // see Send(frame)): these datagrams are lost, as they would be on the way.
                 }
             }
         }
@@ -289,9 +303,14 @@ internal sealed class UdpPeerLink : PeerLink
     /// <summary>How many datagrams of <paramref name="datagram"/> bytes one UDP GSO send carries.</summary>
     internal static int SegmentsPerSend(int datagram) => Math.Clamp(MaxGsoBytes / datagram, 1, MaxGsoSegments);
 
-    /// <summary><c>sendmsg</c>, retried on EINTR and waiting for room on EAGAIN; 0 when sent, else the errno.</summary>
+    /// <summary>
+    /// <c>sendmsg</c>, retried on EINTR and on a first ECONNREFUSED (an earlier datagram's ICMP
+    /// port unreachable, reported instead of this send), waiting for room on EAGAIN; 0 when sent,
+    /// else the errno.
+    /// </summary>
     private unsafe int SendMessage(int fd, MessageHeader* message)
     {
+        var refused = false;
         while (true)
         {
             if (Libc.Sendmsg(fd, message, 0) >= 0)
@@ -303,6 +322,9 @@ internal sealed class UdpPeerLink : PeerLink
             switch (errno)
             {
                 case Errno.EINTR:
+                    continue;
+                case Errno.ECONNREFUSED when !refused:
+                    refused = true;
                     continue;
                 case Errno.EAGAIN:
                     ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using TunTap.Capture;
 using TunTap.Devices;
+using TunTap.Interop;
 using TunTap.TestKit;
 using TunTap.Tunnel;
 using TunTap.Wire;
@@ -516,11 +517,44 @@ public sealed class TunnelEndpointTests
         await WaitConnectedAsync(first, client);
         await first.DisposeAsync();
 
+        // A keepalive to the closed port comes back as an ICMP port unreachable: logged, link kept.
+        await Wait.UntilAsync(() => client.Log.Any(l => l.Contains("port unreachable", StringComparison.Ordinal)), Timeout, () => string.Join("\n", client.Log));
+
         var restartedDevice = new ChannelTun("srv1", DeviceMode.Tun);
         await using var restarted = await Running.ServerAsync(restartedDevice, Options(TunnelTransport.Udp) with { Listen = new IPEndPoint(IPAddress.Loopback, port) });
         await Wait.UntilAsync(() => restarted.Endpoint.Counters.IsConnected, Timeout, () => Describe(restarted, client));
+        await Wait.UntilAsync(() => client.Log.Any(l => l.Contains("answering again", StringComparison.Ordinal)), Timeout, () => string.Join("\n", client.Log));
         clientDevice.Inject(Packet(7));
         Assert.Equal(Packet(7), await restartedDevice.ReadWrittenAsync(Timeout));
+        Assert.Equal(0, client.Endpoint.Counters.Reconnects);
+        Assert.DoesNotContain(client.Log, l => l.Contains("lost", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Udp_client_send_after_a_port_unreachable_sends_again_instead_of_failing_the_link()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+        socket.Send([1]);
+
+        // Nothing listens: the ICMP port unreachable leaves an error pending on the socket (POLLERR).
+        Assert.True(DescriptorPoll.Wait(socket.SafeHandle, Libc.POLLIN, 5000));
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        receiver.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        var endpoint = new TunnelEndpoint(new ChannelTun("x0", DeviceMode.Tun), Options(TunnelTransport.Udp, port));
+        var link = new UdpPeerLink(socket, null, endpoint, "test");
+
+        link.Send("frame"u8);
+
+        var buffer = new byte[16];
+        Assert.Equal("frame"u8.ToArray(), buffer.AsSpan(0, receiver.Receive(buffer)).ToArray());
     }
 
     [Fact]
