@@ -8,8 +8,10 @@
 # busy, a tunnel (which adds a second TCP stack and two device copies per byte) is bounded by
 # its cost per byte, and that column shows it.
 #
-# Usage: sudo bench/tunnel.sh [--runs N] [--seconds S] [--modes "tun tap"] [--transports "tcp udp"]
+# Usage: sudo bench/tunnel.sh [--runs N] [--seconds S] [--omit S] [--modes "tun tap"] [--transports "tcp udp"]
 #                             [--tools "tuntap vtun"] [--tuntap-options "OPTIONS"] [--iperf-options "OPTIONS"]
+# --omit S (default 1, as in bench/wg.sh) leaves each transfer's first S seconds out of the result
+# for every tool alike (iperf3 -O: TCP slow start, and the JIT warming up in a fresh tuntap process).
 # --tuntap-options adds options to both `tuntap tunnel` ends, e.g. "--congestion-control bbr"
 # to compare with the default (cubic) in the same run of vtund and the veth.
 # --iperf-options adds options to every iperf3 client (veth, vtund and tuntap alike), e.g.
@@ -19,17 +21,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-runs=3 seconds=5 modes="tun tap" transports="tcp udp" tools="tuntap vtun" tuntap_options=() iperf_options=()
+runs=3 seconds=5 omit=1 modes="tun tap" transports="tcp udp" tools="tuntap vtun" tuntap_options=() iperf_options=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --omit) omit=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
     --transports) transports=$2; shift 2 ;;
     --tools) tools=$2; shift 2 ;;
     --tuntap-options) read -r -a tuntap_options <<<"$2"; shift 2 ;;
     --iperf-options) read -r -a iperf_options <<<"$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,7 +70,7 @@ bench_veth "$S" tt-u0 192.168.77.1/24 "$C" tt-u1 192.168.77.2/24
 cores=$(nproc)
 
 # iperf3 from C to SERVER_ADDR; prints Gbit/s received and appends the busy cores to $work/cores.
-iperf() { bench_iperf "$S" "$C" "$1" "$work/cores" "$seconds" "${iperf_options[@]}"; }
+iperf() { bench_iperf "$S" "$C" "$1" "$work/cores" "$seconds" -O "$omit" "${iperf_options[@]}"; }
 
 # The median of the busy-core samples taken since the last call (and forget them).
 take_cores() { median <"$work/cores" | tr -d '\n'; : >"$work/cores"; }
@@ -156,4 +159,4 @@ for mode in $modes; do
         sprintf("%.2f/%.2f", ac, vc), sprintf("%.2f/%.2f", (ac > 0 ? a / ac : 0), (vc > 0 ? v / vc : 0)) }'
   done
 done
-echo "(Gbit/s, iperf3 one TCP stream${iperf_options[*]:+ with ${iperf_options[*]}}, median of $runs runs of ${seconds}s; cores: busy CPUs of $cores during the transfer)"
+echo "(Gbit/s, iperf3 one TCP stream${iperf_options[*]:+ with ${iperf_options[*]}}, median of $runs runs of ${seconds}s after ${omit}s left out; cores: busy CPUs of $cores during the transfer)"
