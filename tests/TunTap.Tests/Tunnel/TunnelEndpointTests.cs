@@ -531,15 +531,26 @@ public sealed class TunnelEndpointTests
     }
 
     [Fact]
+    public async Task Udp_client_started_before_its_server_is_refused_at_once_and_connects_when_it_comes()
+    {
+        var port = UnusedUdpPort();
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        await using var client = Running.Client(clientDevice, Options(TunnelTransport.Udp, port));
+
+        // Before the hello a refusal fails the attempt at once (not after the handshake timeout).
+        await Wait.UntilAsync(() => client.Log.Any(l => l.Contains("failed", StringComparison.Ordinal) && l.Contains("ECONNREFUSED", StringComparison.Ordinal)), TimeSpan.FromSeconds(1.5), () => string.Join("\n", client.Log));
+
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        await using var server = await Running.ServerAsync(serverDevice, Options(TunnelTransport.Udp) with { Listen = new IPEndPoint(IPAddress.Loopback, port) });
+        await WaitConnectedAsync(server, client);
+        clientDevice.Inject(Packet(3));
+        Assert.Equal(Packet(3), await serverDevice.ReadWrittenAsync(Timeout));
+    }
+
+    [Fact]
     public void Udp_client_send_after_a_port_unreachable_sends_again_instead_of_failing_the_link()
     {
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
-
+        var port = UnusedUdpPort();
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
         socket.Send([1]);
@@ -679,6 +690,14 @@ public sealed class TunnelEndpointTests
             : new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    /// <summary>A loopback UDP port that was free a moment ago (nothing listens on it).</summary>
+    private static int UnusedUdpPort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     private static Task WaitConnectedAsync(Running server, Running client) =>
