@@ -533,7 +533,7 @@ public sealed class TunnelEndpointTests
     [Fact]
     public async Task Udp_client_started_before_its_server_is_refused_at_once_and_connects_when_it_comes()
     {
-        var port = UnusedUdpPort();
+        var port = FreePort(TunnelTransport.Udp);
         var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
         await using var client = Running.Client(clientDevice, Options(TunnelTransport.Udp, port));
 
@@ -550,7 +550,7 @@ public sealed class TunnelEndpointTests
     [Fact]
     public void Udp_client_send_after_a_port_unreachable_sends_again_instead_of_failing_the_link()
     {
-        var port = UnusedUdpPort();
+        var port = FreePort(TunnelTransport.Udp);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
         socket.Send([1]);
@@ -690,14 +690,6 @@ public sealed class TunnelEndpointTests
             : new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-
-    /// <summary>A loopback UDP port that was free a moment ago (nothing listens on it).</summary>
-    private static int UnusedUdpPort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     private static Task WaitConnectedAsync(Running server, Running client) =>
