@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # iperf3 (one TCP stream) through `tuntap tunnel`, through vtund (Debian's vtun, the classic
 # tunnel daemon, same modes, no compression or encryption) and directly over the veth underlay,
-# all in one run on this machine. Prints Gbit/s (median of --runs) and the ratios
-# tuntap/vtun and tuntap/veth. Absolute numbers on a shared machine are noise; the ratios are
-# the result. It also prints how many CPU cores were busy (whole machine, from /proc/stat)
-# during each transfer and the Gbit/s per busy core: when the veth already keeps every core
-# busy, a tunnel (which adds a second TCP stack and two device copies per byte) is bounded by
-# its cost per byte, and that column shows it.
+# all in one run on this machine, run by run in turn (each row measures the veth again beside
+# its tunnels). Prints Gbit/s (median of --runs) and the ratios tuntap/vtun and tuntap/veth.
+# Absolute numbers on a shared machine are noise; the ratios are the result. It also prints how
+# many CPU cores were busy (whole machine, from /proc/stat) during each transfer and the Gbit/s
+# per busy core: when the veth already keeps every core busy, a tunnel (which adds a second TCP
+# stack and two device copies per byte) is bounded by its cost per byte, and that column shows it.
 #
 # Usage: sudo bench/tunnel.sh [--runs N] [--seconds S] [--omit S] [--modes "tun tap"] [--transports "tcp udp"]
 #                             [--tools "tuntap vtun"] [--tuntap-options "OPTIONS"] [--iperf-options "OPTIONS"]
@@ -69,11 +69,12 @@ bench_veth "$S" tt-u0 192.168.77.1/24 "$C" tt-u1 192.168.77.2/24
 
 cores=$(nproc)
 
-# iperf3 from C to SERVER_ADDR; prints Gbit/s received and appends the busy cores to $work/cores.
-iperf() { bench_iperf "$S" "$C" "$1" "$work/cores" "$seconds" -O "$omit" "${iperf_options[@]}"; }
+# iperf TOOL SERVER_ADDR: iperf3 from C to SERVER_ADDR; prints Gbit/s received and appends the
+# busy cores to $work/cores-TOOL.
+iperf() { bench_iperf "$S" "$C" "$2" "$work/cores-$1" "$seconds" -O "$omit" "${iperf_options[@]}"; }
 
-# The median of the busy-core samples taken since the last call (and forget them).
-take_cores() { median <"$work/cores" | tr -d '\n'; : >"$work/cores"; }
+# take_cores TOOL: the median of TOOL's busy-core samples taken since the last call (and forget them).
+take_cores() { median <"$work/cores-$1" | tr -d '\n'; : >"$work/cores-$1"; }
 
 wait_ping() { bench_wait_ping "$C" 10.66.0.1; }
 
@@ -122,37 +123,40 @@ EOF
   pids+=($!)
 }
 
-measure() {
-  local tool=$1 mode=$2 transport=$3 results=()
-  for _ in $(seq "$runs"); do
-    "start_$tool" "$mode" "$transport"
-    if wait_ping; then
-      results+=("$(iperf 10.66.0.1)")
-    else
-      echo "warning: $tool $mode/$transport did not come up; logs:" >&2
-      tail -n 5 "$work"/"$tool"-*.log >&2 || true
-      results+=(0)
-    fi
-    stop_all
-    sleep 0.3
-  done
-  echo "${results[*]}" | median
+# run_tool TOOL MODE TRANSPORT: one transfer through a fresh TOOL tunnel; prints its Gbit/s (0
+# when the tunnel did not come up).
+run_tool() {
+  local tool=$1 mode=$2 transport=$3 result=0
+  "start_$tool" "$mode" "$transport"
+  if wait_ping; then
+    result=$(iperf "$tool" 10.66.0.1)
+  else
+    echo "warning: $tool $mode/$transport did not come up; logs:" >&2
+    tail -n 5 "$work"/"$tool"-*.log >&2 || true
+  fi
+  stop_all
+  sleep 0.3
+  echo "$result"
 }
 
-printf 'measuring the veth underlay (%s runs x %ss)...\n' "$runs" "$seconds" >&2
-veth_runs=()
-for _ in $(seq "$runs"); do veth_runs+=("$(iperf 192.168.77.1)"); done
-veth=$(echo "${veth_runs[*]}" | median)
-veth_cores=$(take_cores)
+uses() { [[ " $tools " == *" $1 "* ]]; }
 
+# Every row measures the veth again, run by run in turn with the tunnels (veth, tuntap, vtund,
+# veth, ...): the machine's other load drifts over minutes, and a ratio is only as good as the
+# reference measured beside it.
 printf '\n%-5s %-9s %10s %10s %10s %12s %12s %14s %14s\n' mode transport tuntap vtun veth tuntap/vtun tuntap/veth "cores(t/v)" "Gbit/core(t/v)"
 for mode in $modes; do
   for transport in $transports; do
-    printf 'measuring %s/%s...\n' "$mode" "$transport" >&2
-    ours=0 theirs=0 ours_cores=0
-    : >"$work/cores"
-    if [[ " $tools " == *" tuntap "* ]]; then ours=$(measure tuntap "$mode" "$transport"); ours_cores=$(take_cores); fi
-    [[ " $tools " == *" vtun "* ]] && theirs=$(measure vtun "$mode" "$transport")
+    printf 'measuring %s/%s (veth and tunnels in turn, %s runs x %ss)...\n' "$mode" "$transport" "$runs" "$seconds" >&2
+    veth_runs=() ours_runs=() theirs_runs=()
+    for _ in $(seq "$runs"); do
+      veth_runs+=("$(iperf veth 192.168.77.1)")
+      if uses tuntap; then ours_runs+=("$(run_tool tuntap "$mode" "$transport")"); fi
+      if uses vtun; then theirs_runs+=("$(run_tool vtun "$mode" "$transport")"); fi
+    done
+    veth=$(echo "${veth_runs[*]}" | median) veth_cores=$(take_cores veth)
+    ours=$(echo "${ours_runs[*]:-0}" | median) ours_cores=0 theirs=$(echo "${theirs_runs[*]:-0}" | median)
+    if uses tuntap; then ours_cores=$(take_cores tuntap); fi
     awk -v m="$mode" -v t="$transport" -v a="$ours" -v b="$theirs" -v v="$veth" -v ac="$ours_cores" -v vc="$veth_cores" 'BEGIN {
       printf "%-5s %-9s %10.3f %10.3f %10.3f %12s %12s %14s %14s\n", m, t, a, b, v,
         (b > 0 ? sprintf("%.2fx", a / b) : "n/a"), (v > 0 ? sprintf("%.2fx", a / v) : "n/a"),
