@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using TunTap.Devices;
+using TunTap.Emulation;
 using TunTap.IntegrationTests.Netlink;
 using TunTap.Netlink;
 using TunTap.TestKit;
@@ -14,7 +15,8 @@ namespace TunTap.IntegrationTests.Tunnel;
 /// underlay, 10.77.0.0/24). A TUN queue is what makes the endpoint drive both directions of the
 /// connection on one thread (<c>TcpPeerLink.Run</c>); the unit tests' in-memory devices take the
 /// thread-per-direction path instead. UDP sockets in the namespaces send numbered, checked
-/// datagrams through the tunnel. Alone in a collection: the first test measures process-wide allocations.
+/// datagrams through the tunnel. One test runs the endpoints over UDP with TunTap's link emulator
+/// as the underlay instead of the veth. Alone in a collection: the first test measures process-wide allocations.
 /// </summary>
 [Collection(nameof(AllocationMeasurement))]
 public sealed class TunnelEndpointDeviceTests
@@ -122,6 +124,53 @@ public sealed class TunnelEndpointDeviceTests
         {
             // The kernel handed over super packets, and they crossed whole.
             Assert.True(client.Counters.TxOffloadPackets > 0 && server.Counters.RxOffloadPackets > 0, $"client: {client.Describe()}\nserver: {server.Describe()}");
+        }
+
+        await server.StopAsync();
+        await client.StopAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Udp_over_an_underlay_that_loses_duplicates_and_reorders_datagrams_carries_a_tcp_stream_intact(bool vnet)
+    {
+        Requires.Root();
+        const long bytes = 4L << 20;
+        await using var scope = await NetnsScope.CreateAsync("tep-lossy", 2);
+        var (a, b) = (scope.Names[0], scope.Names[1]);
+
+        // The underlay is TunTap's link emulator instead of a veth: every datagram of the tunnel
+        // may be lost, sent twice or overtaken. Segments of super packets arrive one by one (no
+        // GRO behind a TUN device), out of order and twice; the TCP stream inside must still
+        // arrive byte for byte.
+        var model = LinkSpecParser.Parse("delay 1ms loss 2% duplicate 2% reorder 10%");
+        await using var underlay = await RunningLink.StartAsync(
+            new NamespaceLinkEnd(a, "tt-lossy", ServerUnderlay), new NamespaceLinkEnd(b, "tt-lossy", ClientUnderlay), model);
+        // The MTU `tuntap tunnel` gives a TUN device over UDP: a datagram fits the 1500-byte underlay.
+        const int mtu = 1468;
+        await using var serverDevice = TunIn(a, ServerOverlay, vnet, mtu);
+        await using var clientDevice = TunIn(b, ClientOverlay, vnet, mtu);
+        await using var server = new RunningEndpoint(serverDevice, ServerOptions(a, ServerUnderlay.Address, vnet) with { Transport = TunnelTransport.Udp, Mtu = mtu });
+        var port = await server.PortAsync();
+        await using var client = new RunningEndpoint(clientDevice, ClientOptions(b, ServerUnderlay.Address, port, vnet) with { Transport = TunnelTransport.Udp, Mtu = mtu });
+        await WaitConnectedAsync(server, 1, client);
+
+        using var stream = new TcpBulkStream(b, a, Overlay(ServerOverlay, 7901), Startup);
+        stream.Send(bytes);
+        var received = stream.WaitDelivered(Delivery);
+        var toServer = underlay.Counters(toB: false);
+        var state = $"{stream.Describe()}\nunderlay client->server: {toServer}\nclient: {client.Describe()}\nserver: {server.Describe()}";
+        TestContext.Current.TestOutputHelper?.WriteLine(state);
+        Assert.True(received == stream.Sent, state);
+        Assert.True(stream.Corrupt == 0, state);
+
+        // The underlay did what it was asked on the data's way (the test would prove nothing otherwise).
+        Assert.True(toServer.Lost > 0 && toServer.Duplicated > 0 && toServer.Reordered > 0, state);
+        if (vnet)
+        {
+            // Super packets were cut into datagrams sent with UDP GSO (no fallback to one by one).
+            Assert.True(client.Counters.TxOffloadPackets > 0 && !client.Logged("refused"), state);
         }
 
         await server.StopAsync();
@@ -289,8 +338,8 @@ public sealed class TunnelEndpointDeviceTests
         });
     }
 
-    /// <summary>A TUN device in <paramref name="netns"/> with <paramref name="address"/>, up; with a virtio-net header and the tunnel's offloads when <paramref name="vnet"/>.</summary>
-    private static TunDevice TunIn(string netns, InterfaceAddress address, bool vnet)
+    /// <summary>A TUN device in <paramref name="netns"/> with <paramref name="address"/>, up; with a virtio-net header and the tunnel's offloads when <paramref name="vnet"/>; the kernel's default MTU unless <paramref name="mtu"/>.</summary>
+    private static TunDevice TunIn(string netns, InterfaceAddress address, bool vnet, int? mtu = null)
     {
         var device = NetworkNamespace.Run(netns, () => TunDevice.Create(new TunDeviceOptions
         {
@@ -303,6 +352,11 @@ public sealed class TunnelEndpointDeviceTests
         {
             InNamespace.Netlink(netns, c =>
             {
+                if (mtu is { } value)
+                {
+                    c.SetMtu(device.Name, value);
+                }
+
                 c.AddAddress(device.Name, address);
                 c.SetUp(device.Name, true);
             });
@@ -406,6 +460,39 @@ public sealed class TunnelEndpointDeviceTests
         {
             _owned.Add(resource);
             return resource;
+        }
+    }
+
+    /// <summary>A <see cref="NamespaceLink"/> with the same model each way, running until disposal, which also removes its devices.</summary>
+    private sealed class RunningLink : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly NamespaceLink _link;
+        private readonly Task _run;
+
+        private RunningLink(NamespaceLink link)
+        {
+            _link = link;
+            _run = Task.Run(() => link.RunAsync(_stop.Token), CancellationToken.None);
+        }
+
+        public static async Task<RunningLink> StartAsync(NamespaceLinkEnd a, NamespaceLinkEnd b, LinkModelOptions model) =>
+            new(await NamespaceLink.CreateAsync(a, b, model, model, seed: 7));
+
+        /// <summary>What the model did to the packets one way so far.</summary>
+        public (long Lost, long Duplicated, long Reordered) Counters(bool toB)
+        {
+            (long, long, long) result = default;
+            (toB ? _link.Link.AToB : _link.Link.BToA).ReadModelCounters(c => result = (c.Dropped(DropReason.Loss), c.Duplicated, c.Reordered));
+            return result;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _run.WaitAsync(StopLimit).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _link.DisposeAsync();
+            _stop.Dispose();
         }
     }
 
