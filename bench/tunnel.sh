@@ -144,7 +144,7 @@ uses() { [[ " $tools " == *" $1 "* ]]; }
 # Every row measures the veth again, run by run in turn with the tunnels (veth, tuntap, vtund,
 # veth, ...): the machine's other load drifts over minutes, and a ratio is only as good as the
 # reference measured beside it.
-printf '\n%-5s %-9s %10s %10s %10s %12s %12s %14s %14s\n' mode transport tuntap vtun veth tuntap/vtun tuntap/veth "cores(t/v)" "Gbit/core(t/v)"
+printf '\n%-5s %-9s %10s %10s %10s %12s %12s %14s %14s %14s\n' mode transport tuntap vtun veth tuntap/vtun tuntap/veth "cores(t/v)" "Gbit/core(t/v)" "t/veth by run"
 for mode in $modes; do
   for transport in $transports; do
     printf 'measuring %s/%s (veth and tunnels in turn, %s runs x %ss)...\n' "$mode" "$transport" "$runs" "$seconds" >&2
@@ -157,10 +157,16 @@ for mode in $modes; do
     veth=$(echo "${veth_runs[*]}" | median) veth_cores=$(take_cores veth)
     ours=$(echo "${ours_runs[*]:-0}" | median) ours_cores=0 theirs=$(echo "${theirs_runs[*]:-0}" | median)
     if uses tuntap; then ours_cores=$(take_cores tuntap); fi
-    awk -v m="$mode" -v t="$transport" -v a="$ours" -v b="$theirs" -v v="$veth" -v ac="$ours_cores" -v vc="$veth_cores" 'BEGIN {
-      printf "%-5s %-9s %10.3f %10.3f %10.3f %12s %12s %14s %14s\n", m, t, a, b, v,
+    # Each run's tuntap/veth from the two transfers measured one after the other: the spread
+    # shows how much a ratio moves from run to run on this machine.
+    awk -v m="$mode" -v t="$transport" -v a="$ours" -v b="$theirs" -v v="$veth" -v ac="$ours_cores" -v vc="$veth_cores" \
+      -v os="${ours_runs[*]:-}" -v vs="${veth_runs[*]}" 'BEGIN {
+      n = split(os, o, " "); split(vs, w, " "); lo = ""; hi = ""
+      for (i = 1; i <= n; i++) if (w[i] > 0) { r = o[i] / w[i]; if (lo == "" || r < lo) lo = r; if (hi == "" || r > hi) hi = r }
+      printf "%-5s %-9s %10.3f %10.3f %10.3f %12s %12s %14s %14s %14s\n", m, t, a, b, v,
         (b > 0 ? sprintf("%.2fx", a / b) : "n/a"), (v > 0 ? sprintf("%.2fx", a / v) : "n/a"),
-        sprintf("%.2f/%.2f", ac, vc), sprintf("%.2f/%.2f", (ac > 0 ? a / ac : 0), (vc > 0 ? v / vc : 0)) }'
+        sprintf("%.2f/%.2f", ac, vc), sprintf("%.2f/%.2f", (ac > 0 ? a / ac : 0), (vc > 0 ? v / vc : 0)),
+        (lo == "" ? "n/a" : sprintf("%.2f-%.2fx", lo, hi)) }'
   done
 done
 echo "(Gbit/s, iperf3 one TCP stream${iperf_options[*]:+ with ${iperf_options[*]}}, median of $runs runs of ${seconds}s after ${omit}s left out; cores: busy CPUs of $cores during the transfer)"
