@@ -112,27 +112,37 @@ internal sealed class UdpPeerLink : PeerLink
         counters.AddTx(batch.Count, bytes, wire);
     }
 
-    public void Send(ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Sends one frame as one datagram through <see cref="SendMessage"/>, as the segmented sends
+    /// go. A send the kernel cannot take (ENOBUFS) or that a down or restarting server refused
+    /// twice (ECONNREFUSED) is lost, as it would be on the way; other errors end the link.
+    /// </summary>
+    public unsafe void Send(ReadOnlySpan<byte> frame)
     {
-        if (_peer is not null)
+        var added = false;
+        try
         {
-            _socket.SendTo(frame, SocketFlags.None, _peer);
-            return;
-        }
-
-        for (var attempt = 0; attempt < 2; attempt++)
-        {
-            try
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            var name = PeerName;
+            fixed (byte* data = frame)
+            fixed (byte* address = name.Span)
             {
-                _socket.Send(frame, SocketFlags.None);
-                return;
+                var vector = new IoVector { Base = data, Length = (nuint)frame.Length };
+                var message = new MessageHeader
+                {
+                    Name = name.IsEmpty ? null : address,
+                    NameLength = (uint)name.Length,
+                    Vectors = &vector,
+                    VectorCount = 1,
+                };
+                ThrowUnlessLost(SendMessage((int)_socket.SafeHandle.DangerousGetHandle(), &message));
             }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+        }
+        finally
+        {
+            if (added)
             {
-                // An ICMP port unreachable for an earlier datagram (the server is down or
-                // restarting) is reported once, on the next send or receive, instead of sending
-                // this one: it is sent once more, and lost if refused again. Not a broken link:
-                // the keepalive brings a restarted server back on this socket.
+                _socket.SafeHandle.DangerousRelease();
             }
         }
     }
@@ -236,7 +246,7 @@ internal sealed class UdpPeerLink : PeerLink
         {
             _socket.SafeHandle.DangerousAddRef(ref added);
             var fd = (int)_socket.SafeHandle.DangerousGetHandle();
-            var name = _peer is null ? Memory<byte>.Empty : _peer.Buffer[.._peer.Size];
+            var name = PeerName;
             fixed (byte* packet = body)
             fixed (byte* headerBytes = headers)
             fixed (byte* address = name.Span)
@@ -279,13 +289,7 @@ internal sealed class UdpPeerLink : PeerLink
                         return wire + SendSegmentsOneByOne(body, header, networkOffset, first, countSegmented: false);
                     }
 
-                    if (errno is not (Errno.ENOBUFS or Errno.ECONNREFUSED))
-                    {
-                        throw new SystemCallException($"send to peer {Description}", errno);
-                    }
-
-                    // No buffer space, or the server's port refused them twice (down or restarting,
-                    // see Send(frame)): these datagrams are lost, as they would be on the way.
+                    ThrowUnlessLost(errno);
                 }
             }
         }
@@ -298,6 +302,23 @@ internal sealed class UdpPeerLink : PeerLink
         }
 
         return wire;
+    }
+
+    /// <summary>The peer's address for <c>msg_name</c> (server links); empty when the socket is connected.</summary>
+    private Memory<byte> PeerName => _peer is null ? Memory<byte>.Empty : _peer.Buffer[.._peer.Size];
+
+    /// <summary>
+    /// For an errno from <see cref="SendMessage"/>: nothing when sent (0), when the kernel had no
+    /// buffer space (ENOBUFS) or when the server's port refused the send twice (ECONNREFUSED: down
+    /// or restarting; the keepalive brings a restarted server back on this socket): those
+    /// datagrams are lost, as they would be on the way. Anything else ends the link.
+    /// </summary>
+    private void ThrowUnlessLost(int errno)
+    {
+        if (errno is not (0 or Errno.ENOBUFS or Errno.ECONNREFUSED))
+        {
+            throw new SystemCallException($"send to peer {Description}", errno);
+        }
     }
 
     /// <summary>How many datagrams of <paramref name="datagram"/> bytes one UDP GSO send carries.</summary>
