@@ -43,6 +43,7 @@ internal sealed class TcpPeerLink : PeerLink
     private PacketBatch? _pending;
     private int _pendingNext;
     private long _pendingBytes;
+    private long _pendingPackets;
     private long _pendingWire;
     private byte[]? _chunk;
     private int _chunkStart;
@@ -317,6 +318,7 @@ internal sealed class TcpPeerLink : PeerLink
         _pending = batch;
         _pendingNext = 0;
         _pendingBytes = 0;
+        _pendingPackets = 0;
         _pendingWire = 0;
         _chunk = null;
         _chunkStart = 0;
@@ -334,7 +336,7 @@ internal sealed class TcpPeerLink : PeerLink
         {
             if (_chunkStart == _chunkEnd && !NextChunk())
             {
-                _endpoint.Counters.AddTx(_pending!.Count, _pendingBytes, _pendingWire);
+                _endpoint.Counters.AddTx(_pendingPackets, _pendingBytes, _pendingWire);
                 _pending = null;
                 _chunk = null;
                 return true;
@@ -368,6 +370,7 @@ internal sealed class TcpPeerLink : PeerLink
             }
 
             var length = EncodeBatch(batch, out _pendingBytes);
+            _pendingPackets = batch.Count;
             _pendingNext = batch.Count;
             SetChunk(_sendBuffer, 0, length);
             return length > 0;
@@ -386,10 +389,11 @@ internal sealed class TcpPeerLink : PeerLink
                 break;
             }
 
-            _pendingBytes += Math.Max(0, length - VirtioNetHeader.Size);
             _pendingNext++;
             if (inPlace)
             {
+                _pendingPackets++;
+                _pendingBytes += length - VirtioNetHeader.Size;
                 var headerSize = TunnelFrame.HeaderSizeFor(length);
                 var start = batch.Headroom - headerSize;
                 TunnelFrame.WriteHeader(batch.GetBuffer(i)[start..], TunnelFrameType.Data, TunnelFrameFlags.VnetHeader, length);
@@ -397,7 +401,14 @@ internal sealed class TcpPeerLink : PeerLink
                 return true;
             }
 
-            offset += EncodeDevicePacket(batch[i], _sendBuffer.AsSpan(offset));
+            var encoded = EncodeDevicePacket(batch[i], _sendBuffer.AsSpan(offset));
+            if (encoded > 0)
+            {
+                // 0: dropped as malformed (counted there), not sent.
+                _pendingPackets++;
+                _pendingBytes += Math.Max(0, length - VirtioNetHeader.Size);
+                offset += encoded;
+            }
         }
 
         SetChunk(_sendBuffer, 0, offset);

@@ -22,7 +22,7 @@ public sealed class TunnelCounters
     private long _connections;
     private volatile string? _peer;
 
-    /// <summary>Packets read from the device and sent to the peer.</summary>
+    /// <summary>Packets read from the device and sent to the peer (a super packet counts once, however it was cut; one dropped as malformed does not count).</summary>
     public long TxPackets => Interlocked.Read(ref _txPackets);
 
     /// <summary>Bytes of those packets (before compression).</summary>
@@ -31,7 +31,7 @@ public sealed class TunnelCounters
     /// <summary>Bytes put on the socket for them (frame headers and compression included).</summary>
     public long TxWireBytes => Interlocked.Read(ref _txWireBytes);
 
-    /// <summary>Packets received from the peer and written to the device.</summary>
+    /// <summary>Packets received from the peer and written to the device (segments merged into one super packet count one each).</summary>
     public long RxPackets => Interlocked.Read(ref _rxPackets);
 
     /// <summary>Bytes of those packets (after decompression).</summary>
@@ -43,7 +43,7 @@ public sealed class TunnelCounters
     /// <summary>Super packets (TCP segmentation offload, up to 64 KiB) read from the device; each is one of <see cref="TxPackets"/>.</summary>
     public long TxOffloadPackets => Interlocked.Read(ref _txOffloadPackets);
 
-    /// <summary>Super packets written to the device; each is one of <see cref="RxPackets"/>.</summary>
+    /// <summary>Super packets written to the device: received whole, or merged here from several of <see cref="RxPackets"/>.</summary>
     public long RxOffloadPackets => Interlocked.Read(ref _rxOffloadPackets);
 
     /// <summary>Super packets this end cut into MTU-sized packets itself (UDP, or a peer without offloads).</summary>

@@ -70,6 +70,7 @@ internal sealed class UdpPeerLink : PeerLink
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
         var vnet = _endpoint.Options.VnetHeader;
         var counters = _endpoint.Counters;
+        long packets = 0;
         long bytes = 0;
         long wire = 0;
         for (var i = 0; i < batch.Count; i++)
@@ -88,10 +89,17 @@ internal sealed class UdpPeerLink : PeerLink
                 start += VirtioNetHeader.Size;
                 length -= VirtioNetHeader.Size;
                 var body = buffer.Slice(start, length);
-                bytes += length;
                 if (header.GsoType != VirtioGsoType.None)
                 {
-                    wire += SendSegmented(body, header);
+                    // 0: dropped as malformed (counted there), not sent.
+                    var sent = SendSegmented(body, header);
+                    if (sent > 0)
+                    {
+                        packets++;
+                        bytes += length;
+                        wire += sent;
+                    }
+
                     continue;
                 }
 
@@ -101,15 +109,13 @@ internal sealed class UdpPeerLink : PeerLink
                     continue;
                 }
             }
-            else
-            {
-                bytes += length;
-            }
 
+            packets++;
+            bytes += length;
             wire += SendPacket(buffer, start, length);
         }
 
-        counters.AddTx(batch.Count, bytes, wire);
+        counters.AddTx(packets, bytes, wire);
     }
 
     /// <summary>

@@ -468,6 +468,33 @@ public sealed class TunnelEndpointTests
     }
 
     [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task A_super_packet_that_cannot_be_cut_is_dropped_as_malformed_and_not_counted_as_sent(TunnelTransport transport)
+    {
+        // The server's device has offloads and must cut its super packets: towards a client without
+        // offloads (TCP) or because a datagram holds one segment (UDP). One that does not parse is
+        // dropped; only what went to the peer counts as sent.
+        var serverDevice = new ChannelTun("srv0", DeviceMode.Tun);
+        var clientDevice = new ChannelTun("cli0", DeviceMode.Tun);
+        var clientVnet = transport == TunnelTransport.Udp;
+        await using var server = await Running.ServerAsync(serverDevice, Options(transport) with { VnetHeader = true });
+        await using var client = Running.Client(clientDevice, Options(transport, server.Port) with { VnetHeader = clientVnet });
+        await WaitConnectedAsync(server, client);
+
+        // A TSO header in front of 3 000 zero bytes: IP version 0.
+        serverDevice.Inject(TcpPackets.WithHeader(TcpPackets.SuperHeader(false, false, 1000), new byte[3000]));
+        var good = Packet(1);
+        serverDevice.Inject(TcpPackets.WithBlankHeader(good));
+        Assert.Equal(clientVnet ? TcpPackets.WithBlankHeader(good) : good, await clientDevice.ReadWrittenAsync(Timeout));
+
+        await Wait.UntilAsync(() => server.Endpoint.Counters.TxPackets >= 1, Timeout, () => Describe(server, client));
+        Assert.Equal(1, server.Endpoint.Counters.GetDropped(TunnelDropReason.Malformed));
+        Assert.Equal(1, server.Endpoint.Counters.TxPackets);
+        Assert.Equal(good.Length, server.Endpoint.Counters.TxBytes);
+        Assert.Equal(0, server.Endpoint.Counters.SegmentedPackets);
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task Udp_segments_go_with_partial_checksums_only_to_a_peer_with_offloads(bool clientVnet)
