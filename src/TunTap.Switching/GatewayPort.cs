@@ -173,13 +173,7 @@ public sealed class GatewayPort : ISwitchPort, IPortCounterSource
             rows.Add(("dhcp-acks", dhcp.Acks));
             rows.Add(("dhcp-naks", dhcp.Naks));
             rows.Add(("dhcp-dropped", dhcp.Dropped));
-            foreach (var reason in Enum.GetValues<DhcpDropReason>())
-            {
-                if (dhcp.GetDropped(reason) is > 0 and var count)
-                {
-                    rows.Add(($"dhcp-dropped {reason}", count));
-                }
-            }
+            DropReasonNames.AddRows<DhcpDropReason>(rows, "dhcp-dropped", dhcp.GetDropped);
         }
     }
 

@@ -1,3 +1,5 @@
+using TunTap.Services;
+
 namespace TunTap.Switching;
 
 /// <summary>A port of a running switch, as listed by <see cref="SwitchRunner.ListPorts"/>.</summary>
@@ -27,14 +29,7 @@ public sealed record SwitchPortInfo(int Id, string Name, PortVlan Vlan, SwitchPo
         rows.Add(("macs-not-learned", Counters.MacsNotLearned));
         rows.Add(("blocked", BlockReason is null ? 0 : 1));
         rows.Add(("dropped", Counters.Dropped));
-        foreach (var reason in Enum.GetValues<SwitchDropReason>())
-        {
-            var count = Counters.GetDropped(reason);
-            if (count > 0)
-            {
-                rows.Add(($"dropped {reason}", count));
-            }
-        }
+        DropReasonNames.AddRows<SwitchDropReason>(rows, "dropped", Counters.GetDropped);
 
         if (Port is IPortCounterSource own)
         {

@@ -226,14 +226,7 @@ public sealed class VxlanPort : ISwitchPort, IPortCounterSource
         rows.Add(("vxlan-rx-datagrams", ReceivedDatagrams));
         rows.Add(("vxlan-tx-datagrams", SentDatagrams));
         rows.Add(("vxlan-dropped", Dropped));
-        foreach (var reason in Enum.GetValues<VxlanDropReason>())
-        {
-            var count = GetDropped(reason);
-            if (count > 0)
-            {
-                rows.Add(($"vxlan-dropped {reason}", count));
-            }
-        }
+        DropReasonNames.AddRows<VxlanDropReason>(rows, "vxlan-dropped", GetDropped);
     }
 
     /// <inheritdoc/>

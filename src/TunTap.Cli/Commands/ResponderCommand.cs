@@ -74,14 +74,7 @@ internal static class ResponderCommand
         rows.Add(("replied", counters.Replied));
         rows.Add(("ignored", counters.Ignored));
         rows.Add(("dropped", counters.Dropped));
-        foreach (var reason in Enum.GetValues<ResponderDropReason>())
-        {
-            var count = counters.GetDropped(reason);
-            if (count > 0)
-            {
-                rows.Add(($"dropped {reason}", count));
-            }
-        }
+        DropReasonNames.AddRows<ResponderDropReason>(rows, "dropped", counters.GetDropped);
     }
 
     internal static CaptureFile OpenCapture(FileInfo file, DeviceMode mode) =>

@@ -5,6 +5,7 @@ using System.Net;
 using System.Security.Cryptography;
 using TunTap.Cli.Rendering;
 using TunTap.Devices;
+using TunTap.Services;
 using TunTap.Tunnel;
 
 namespace TunTap.Cli.Commands;
@@ -75,6 +76,12 @@ internal static class TunnelCommand
             after a disconnect; the client reconnects with exponential backoff. Packets read while the
             link is down are dropped and counted. Live counters until Ctrl-C, then a summary, and the
             device is removed.
+
+            Counters: tx-packets/tx-bytes were read from the device and sent (a super packet counts
+            once), rx-packets/rx-bytes received from the peer and written (over UDP each segment
+            counts); the wire bytes include frame headers (and compression); tx-/rx-offload-packets
+            are the super packets read and written, segmented-packets those cut here; dropped, then
+            dropped-REASON for each reason seen (link-down, malformed, oversize, unknown-peer, ...).
 
             Example:
               hostA$ tuntap tunnel tun0 --mode tun --listen 5555 --address 10.9.0.1/24
@@ -165,14 +172,7 @@ internal static class TunnelCommand
         rows.Add(("connected", counters.IsConnected ? 1 : 0));
         rows.Add(("reconnects", counters.Reconnects));
         rows.Add(("dropped", counters.Dropped));
-        foreach (var reason in Enum.GetValues<TunnelDropReason>())
-        {
-            var count = counters.GetDropped(reason);
-            if (count > 0)
-            {
-                rows.Add(($"dropped {reason}", count));
-            }
-        }
+        DropReasonNames.AddRows<TunnelDropReason>(rows, "dropped", counters.GetDropped);
     }
 
     /// <summary><c>PORT</c>, <c>ADDR:PORT</c> or <c>[IPV6]:PORT</c>.</summary>

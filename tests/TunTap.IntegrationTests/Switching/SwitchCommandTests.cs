@@ -137,7 +137,7 @@ public sealed partial class SwitchCommandTests
         Assert.Equal(0, await sw.WaitForExitAsync(TimeSpan.FromSeconds(15)));
         var summary = PortSummaries(sw.StandardOutput);
         Assert.Equal(3, summary[$"qemu:unix:{socketPath}"]["rx-frames"]);
-        Assert.False(summary[$"qemu:unix:{socketPath}"].ContainsKey("dropped-VlanNotAllowed"), sw.StandardOutput);
+        Assert.False(summary[$"qemu:unix:{socketPath}"].ContainsKey("dropped-vlan-not-allowed"), sw.StandardOutput);
         Assert.True(summary[$"tap:tt-sw1@{blue}"]["tx-frames"] >= 1, sw.StandardOutput);
     }
 

@@ -102,9 +102,9 @@ public sealed class VxlanInteropTests
         sw.Signal(2);
         Assert.Equal(0, await sw.WaitForExitAsync(TimeSpan.FromSeconds(15)));
         var vxlan = SwitchCommandTests.PortSummaries(sw.StandardOutput)[$"vxlan:10.91.1.2:4789@{s},vni=42"];
-        Assert.Equal(30, vxlan["vxlan-dropped-NoVniFlag"]);
-        Assert.Equal(10, vxlan["vxlan-dropped-WrongVni"]);
-        Assert.Equal(1, vxlan["vxlan-dropped-Truncated"]);
+        Assert.Equal(30, vxlan["vxlan-dropped-no-vni-flag"]);
+        Assert.Equal(10, vxlan["vxlan-dropped-wrong-vni"]);
+        Assert.Equal(1, vxlan["vxlan-dropped-truncated"]);
         Assert.Equal(41, vxlan["vxlan-dropped"]);
         Assert.Equal(0, vxlan["dropped"]);
     }

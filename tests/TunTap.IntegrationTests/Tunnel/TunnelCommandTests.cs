@@ -154,7 +154,7 @@ public sealed partial class TunnelCommandTests
         Assert.True(offloadSummary["rx-offload-packets"] > 0, client.StandardOutput + server.StandardOutput);
         Assert.Equal(0, plainSummary["tx-offload-packets"]);
         Assert.Equal(0, plainSummary["rx-offload-packets"]);
-        foreach (var reason in new[] { "dropped-Malformed", "dropped-DeviceRejected", "dropped-Oversize", "dropped-Decompress" })
+        foreach (var reason in new[] { "dropped-malformed", "dropped-device-rejected", "dropped-oversize", "dropped-decompress" })
         {
             Assert.Equal(0, serverSummary.GetValueOrDefault(reason));
             Assert.Equal(0, clientSummary.GetValueOrDefault(reason));

@@ -1,4 +1,6 @@
 using TunTap.Services;
+using TunTap.Switching;
+using TunTap.Switching.Dhcp;
 using TunTap.Tunnel;
 
 namespace TunTap.Tests.Services;
@@ -34,5 +36,28 @@ public sealed class DropCountersTests
 
         Assert.Equal(40_000, counters.Get(TunnelDropReason.Oversize));
         Assert.Equal(40_000, counters.Total);
+    }
+
+    [Fact]
+    public void Reasons_print_in_lower_case_with_dashes_like_every_other_counter()
+    {
+        Assert.Equal("link-down", DropReasonNames.Of(TunnelDropReason.LinkDown));
+        Assert.Equal("malformed", DropReasonNames.Of(TunnelDropReason.Malformed));
+        Assert.Equal("bad-ip-or-udp", DropReasonNames.Of(DhcpDropReason.BadIpOrUdp));
+        Assert.Equal("no-vni-flag", DropReasonNames.Of(VxlanDropReason.NoVniFlag));
+        Assert.Equal("99", DropReasonNames.Of((TunnelDropReason)99));
+    }
+
+    [Fact]
+    public void Rows_are_added_for_the_reasons_with_drops_only_in_the_enums_order()
+    {
+        var counters = new DropCounters<SwitchDropReason>();
+        counters.Count(SwitchDropReason.MirrorDestination, 3);
+        counters.Count(SwitchDropReason.VlanNotAllowed);
+        var rows = new List<(string Label, long Value)> { ("dropped", counters.Total) };
+
+        DropReasonNames.AddRows<SwitchDropReason>(rows, "dropped", counters.Get);
+
+        Assert.Equal([("dropped", 4L), ("dropped vlan-not-allowed", 1L), ("dropped mirror-destination", 3L)], rows);
     }
 }

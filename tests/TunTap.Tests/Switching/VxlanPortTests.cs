@@ -76,7 +76,7 @@ public sealed class VxlanPortTests
         Assert.Equal(23, port.Dropped);
         var rows = new List<(string Label, long Value)>();
         port.ReadCounters(rows);
-        Assert.Contains(("vxlan-dropped WrongVni", 1L), rows);
+        Assert.Contains(("vxlan-dropped wrong-vni", 1L), rows);
     }
 
     [Fact]
