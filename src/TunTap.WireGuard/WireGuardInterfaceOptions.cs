@@ -17,7 +17,11 @@ public sealed class WireGuardInterfaceOptions
     /// </summary>
     public Func<int, IUdpTransport> BindTransport { get; init; } = BindDualStack;
 
-    private static UdpSocketTransport BindDualStack(int port)
+    /// <summary>
+    /// The default <see cref="BindTransport"/>: a dual-stack UDP socket on every address, or IPv4
+    /// only where IPv6 is disabled, in the calling thread's network namespace.
+    /// </summary>
+    public static UdpSocketTransport BindDualStack(int port)
     {
         try
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using TunTap.Cli.Rendering;
 using TunTap.Devices;
+using TunTap.Netlink;
 using TunTap.Tunnel;
 using TunTap.WireGuard;
 using TunTap.WireGuard.Uapi;
@@ -30,6 +31,8 @@ internal static class WgInterfaceCommand
         var mtu = CommonOptions.Mtu();
         mtu.Description = "Link MTU in bytes (default 1420, like wireguard-go).";
         var interval = new Option<double>("--stats-interval") { Description = "When output is not a terminal, print the counters every this many seconds (0: only at exit).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
+        var netns = CommonOptions.Netns();
+        netns.Description = "Create the interface and its UDP socket in this network namespace (as listed by 'ip netns list'); the UAPI socket stays at /var/run/wireguard/IFNAME.sock, where 'ip netns exec NS wg' finds it.";
         var testRekey = new Option<double?>("--test-rekey-after-seconds")
         {
             Description = "TEST ONLY: keypairs age as if rekey-after-time were this many seconds (every key-age limit scales with it).",
@@ -41,6 +44,7 @@ internal static class WgInterfaceCommand
         wg.Add(testRekey);
         wg.Add(mtu);
         wg.Add(interval);
+        wg.Add(netns);
         wg.SetAction(async (parse, cancellationToken) =>
         {
             var ifname = parse.GetValue(name);
@@ -55,6 +59,13 @@ internal static class WgInterfaceCommand
             }
 
             var mtuValue = parse.GetValue(mtu) ?? 1420;
+            var netnsValue = parse.GetValue(netns);
+            if (netnsValue is not null)
+            {
+                // Said here, not by a detached copy.
+                NetworkNamespace.RequireExists(netnsValue);
+            }
+
             var daemon = Environment.GetEnvironmentVariable(DaemonMarker) == "1";
             if (!parse.GetValue(foreground) && !daemon)
             {
@@ -62,24 +73,32 @@ internal static class WgInterfaceCommand
             }
 
             TimeProvider clock = parse.GetValue(testRekey) is { } rekeyAfter ? new WgTestClock(rekeyAfter) : TimeProvider.System;
-            return await RunAsync(ifname, mtuValue, clock, daemon, TimeSpan.FromSeconds(parse.GetValue(interval)), cancellationToken).ConfigureAwait(false);
+            return await RunAsync(ifname, mtuValue, netnsValue, clock, daemon, TimeSpan.FromSeconds(parse.GetValue(interval)), cancellationToken).ConfigureAwait(false);
         });
     }
 
-    private static async Task<int> RunAsync(string ifname, int mtu, TimeProvider clock, bool daemon, TimeSpan interval, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string ifname, int mtu, string? netns, TimeProvider clock, bool daemon, TimeSpan interval, CancellationToken cancellationToken)
     {
         using var shutdown = new ShutdownSignal(cancellationToken);
         var device = ProvisionedDevice.Create(new DeviceProvisioning
         {
             // Offloads like wireguard-go: TCP super packets in (segmented before encryption), coalesced ones out.
             Device = new TunDeviceOptions { Name = ifname, Mode = DeviceMode.Tun, VnetHeader = true, Offloads = TunnelOptions.DeviceOffloads },
+            Netns = netns,
             Mtu = mtu,
             Up = false, // like wireguard-go: addresses and link state are wg-quick's (or the user's) job
         });
         var deleted = false;
         try
         {
-            var wg = new WireGuardInterface(device.Device, new WireGuardInterfaceOptions { Mtu = mtu, TimeProvider = clock });
+            var options = new WireGuardInterfaceOptions { Mtu = mtu, TimeProvider = clock };
+            if (netns is not null)
+            {
+                // A socket stays in the namespace it was created in, whichever thread binds it (wg set listen-port).
+                options = new WireGuardInterfaceOptions { Mtu = mtu, TimeProvider = clock, BindTransport = port => NetworkNamespace.Run(netns, () => WireGuardInterfaceOptions.BindDualStack(port)) };
+            }
+
+            var wg = new WireGuardInterface(device.Device, options);
             await using (wg.ConfigureAwait(false))
             {
                 await wg.StartAsync().ConfigureAwait(false);

@@ -25,6 +25,16 @@ public static class NetworkNamespace
     /// <summary>True when a namespace of that name exists.</summary>
     public static bool Exists(string name) => File.Exists(PathOf(name));
 
+    /// <summary>Throws the error every command gives for a namespace that does not exist (with the fix).</summary>
+    /// <exception cref="TunTapException">No namespace of that name.</exception>
+    public static void RequireExists(string name)
+    {
+        if (!Exists(name))
+        {
+            throw Unknown(name);
+        }
+    }
+
     /// <summary>The names of all named namespaces, sorted.</summary>
     public static IReadOnlyList<string> List()
     {

@@ -51,15 +51,21 @@ internal sealed partial class WgPair : IAsyncDisposable
 
     public BackgroundProcess ProcessB { get; private set; } = null!;
 
-    /// <summary>Creates the namespaces, starts both sides (extra arguments for our <c>tuntap wg</c> in A), configures them and brings the links up.</summary>
-    public static async Task<WgPair> StartAsync(string prefix, bool peerIsWireGuardGo, string[]? extraArgsA = null, string[]? extraArgsB = null, string? persistentKeepaliveB = null)
+    /// <summary>
+    /// Creates the namespaces, starts both sides (extra arguments for our <c>tuntap wg</c> in A),
+    /// configures them and brings the links up. With <paramref name="netnsOptionA"/> side A runs in
+    /// this (the root) namespace with <c>--netns A</c> instead of under <c>ip netns exec</c>.
+    /// </summary>
+    public static async Task<WgPair> StartAsync(string prefix, bool peerIsWireGuardGo, string[]? extraArgsA = null, string[]? extraArgsB = null, string? persistentKeepaliveB = null, bool netnsOptionA = false)
     {
         var scope = await NetnsScope.CreateAsync(prefix, 2);
         var pair = new WgPair(scope, Directory.CreateTempSubdirectory("tt-wg-pair-"));
         try
         {
             await scope.ConnectAsync(pair.A, $"{UnderlayA}/24", pair.B, $"{UnderlayB}/24");
-            pair.ProcessA = StartOurs(pair.A, pair.NameA, extraArgsA ?? []);
+            pair.ProcessA = netnsOptionA
+                ? ProcessRunner.StartBackground(TuntapCli.DotnetHost, [TuntapCli.Dll, "wg", "-f", "--stats-interval", "0.5", "--netns", pair.A, .. extraArgsA ?? [], pair.NameA])
+                : StartOurs(pair.A, pair.NameA, extraArgsA ?? []);
             pair.ProcessB = peerIsWireGuardGo
                 ? ProcessRunner.StartBackground("ip", ["netns", "exec", pair.B, "wireguard-go", pair.NameB], new Dictionary<string, string> { ["WG_PROCESS_FOREGROUND"] = "1" })
                 : StartOurs(pair.B, pair.NameB, extraArgsB ?? []);
