@@ -9,6 +9,9 @@ public enum SwitchControlCommand
     /// <summary><c>port del ID|NAME</c>: stop a port and remove it.</summary>
     PortDel,
 
+    /// <summary><c>port unblock ID|NAME</c>: let a port loop protection blocked forward again, now.</summary>
+    PortUnblock,
+
     /// <summary><c>port list</c>: the ports with their VLANs and state.</summary>
     PortList,
 

@@ -46,6 +46,7 @@ public sealed class SwitchControlHandler
             {
                 SwitchControlCommand.PortAdd => AddPort(request.Argument!),
                 SwitchControlCommand.PortDel => await RemovePortAsync(request.Argument!).ConfigureAwait(false),
+                SwitchControlCommand.PortUnblock => UnblockPort(request.Argument!),
                 SwitchControlCommand.PortList => Write(w => WritePorts(w, counters: false)),
                 SwitchControlCommand.Mac => Write(WriteMacs),
                 _ => Write(w => WritePorts(w, counters: true)),
@@ -102,6 +103,27 @@ public sealed class SwitchControlHandler
         {
             w.WritePropertyName("removed");
             WritePort(w, info, counters: false);
+        });
+    }
+
+    private string UnblockPort(string idOrName)
+    {
+        if (Find(idOrName) is not { } info)
+        {
+            return Error($"no port '{idOrName}'", "list them with 'tuntap switch port list " + SwitchName + "'");
+        }
+
+        if (info.BlockReason is null)
+        {
+            return Error($"port {info.Name} (id {info.Id}) is not blocked", "only a port loop protection blocked can be unblocked; 'tuntap switch port list " + SwitchName + "' shows the state");
+        }
+
+        _runner.Unblock(info.Id);
+        _log?.Invoke($"port {info.Name} unblocked over the control socket (was: {info.BlockReason})");
+        return Write(w =>
+        {
+            w.WritePropertyName("unblocked");
+            WritePort(w, info with { BlockReason = null }, counters: false);
         });
     }
 

@@ -2,19 +2,19 @@ namespace TunTap.Switching;
 
 /// <summary>
 /// One request on a switch's control socket, as one line of text (see <see cref="Format"/> and
-/// <see cref="TryParse"/>): <c>port add SPEC</c>, <c>port del ID|NAME</c>, <c>port list</c>,
+/// <see cref="TryParse"/>): <c>port add SPEC</c>, <c>port del ID|NAME</c>, <c>port unblock ID|NAME</c>, <c>port list</c>,
 /// <c>mac</c> or <c>stats</c>. Words are separated by single spaces; the argument is the rest of
 /// the line, taken verbatim.
 /// </summary>
 /// <param name="Command">What to do.</param>
-/// <param name="Argument">The port spec (<see cref="SwitchControlCommand.PortAdd"/>) or port id or name (<see cref="SwitchControlCommand.PortDel"/>); null otherwise.</param>
+/// <param name="Argument">The port spec (<see cref="SwitchControlCommand.PortAdd"/>) or port id or name (<see cref="SwitchControlCommand.PortDel"/>, <see cref="SwitchControlCommand.PortUnblock"/>); null otherwise.</param>
 public sealed record SwitchControlRequest(SwitchControlCommand Command, string? Argument = null)
 {
     /// <summary>The longest request line, newline included.</summary>
     public const int MaxLineLength = TunTap.Services.ControlSocketServer.MaxLineLength;
 
     /// <summary>The request forms, for error messages.</summary>
-    public const string AllowedForms = "port add SPEC | port del ID|NAME | port list | mac | stats";
+    public const string AllowedForms = "port add SPEC | port del ID|NAME | port unblock ID|NAME | port list | mac | stats";
 
     /// <summary>Parses one request line (without its newline; a trailing '\r' is allowed); garbage gives false and an error that lists the forms.</summary>
     public static bool TryParse(ReadOnlySpan<char> line, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SwitchControlRequest? request, out string error)
@@ -60,6 +60,10 @@ public sealed record SwitchControlRequest(SwitchControlCommand Command, string? 
         {
             request = new SwitchControlRequest(SwitchControlCommand.PortDel, line["port del ".Length..].ToString());
         }
+        else if (line.StartsWith("port unblock ", StringComparison.Ordinal) && line.Length > "port unblock ".Length)
+        {
+            request = new SwitchControlRequest(SwitchControlCommand.PortUnblock, line["port unblock ".Length..].ToString());
+        }
 
         if (request is null)
         {
@@ -91,6 +95,11 @@ public sealed record SwitchControlRequest(SwitchControlCommand Command, string? 
             throw new ArgumentException($"'{Command}' needs a one-line argument", nameof(Argument));
         }
 
-        return Command == SwitchControlCommand.PortAdd ? $"port add {Argument}" : $"port del {Argument}";
+        return Command switch
+        {
+            SwitchControlCommand.PortAdd => $"port add {Argument}",
+            SwitchControlCommand.PortUnblock => $"port unblock {Argument}",
+            _ => $"port del {Argument}",
+        };
     }
 }

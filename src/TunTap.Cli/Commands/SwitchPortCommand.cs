@@ -4,10 +4,10 @@ using TunTap.Switching;
 
 namespace TunTap.Cli.Commands;
 
-/// <summary><c>tuntap switch port add|del|list NAME ...</c>: change a running switch's ports over its control socket.</summary>
+/// <summary><c>tuntap switch port add|del|unblock|list NAME ...</c>: change a running switch's ports over its control socket.</summary>
 internal static class SwitchPortCommand
 {
-    public static Command Create() => new("port", "Add, remove or list the ports of a running switch.") { CreateAdd(), CreateDel(), CreateList() };
+    public static Command Create() => new("port", "Add, remove, unblock or list the ports of a running switch.") { CreateAdd(), CreateDel(), CreateUnblock(), CreateList() };
 
     private static Command CreateAdd()
     {
@@ -41,6 +41,24 @@ internal static class SwitchPortCommand
             {
                 var row = SwitchControlCall.PortRow(answer.GetProperty("removed"));
                 Console.Out.WriteLine($"port {row[0]}: {row[1]} removed");
+            },
+            cancellationToken));
+        return command;
+    }
+
+    private static Command CreateUnblock()
+    {
+        var name = SwitchControlCall.SwitchName();
+        var port = new Argument<string>("PORT") { Description = "The port's id or name, as 'tuntap switch port list' shows them." };
+        var command = new Command("unblock", "Let a port that loop protection blocked forward again now, without waiting for --block-time (it is blocked again if the loop persists).") { name, port };
+        command.SetAction((parse, cancellationToken) => SwitchControlCall.RunAsync(
+            parse.GetRequiredValue(name),
+            new SwitchControlRequest(SwitchControlCommand.PortUnblock, parse.GetRequiredValue(port)),
+            json: false,
+            answer =>
+            {
+                var row = SwitchControlCall.PortRow(answer.GetProperty("unblocked"));
+                Console.Out.WriteLine($"port {row[0]}: {row[1]} unblocked");
             },
             cancellationToken));
         return command;

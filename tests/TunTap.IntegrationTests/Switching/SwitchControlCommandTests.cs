@@ -52,6 +52,9 @@ public sealed class SwitchControlCommandTests
         Assert.Contains("2 MACs learned", stats.StandardOutput, StringComparison.Ordinal);
         Assert.Matches($@"tap:tt-cb@{b}: rx-frames=[1-9]\d* ", stats.StandardOutput);
 
+        var unblock = await TuntapCli.RunAsync("switch", "port", "unblock", name, "0");
+        TuntapCli.AssertUserError(unblock, $"switch {name}: port tap:tt-ca@{a} (id 0) is not blocked");
+
         var del = await TuntapCli.RunAsync("switch", "port", "del", name, $"tap:tt-cb@{b}");
         Assert.True(del.ExitCode == 0, del.StandardError);
         Assert.Contains($"port 1: tap:tt-cb@{b} removed", del.StandardOutput, StringComparison.Ordinal);

@@ -12,6 +12,8 @@ public sealed class SwitchControlRequestTests
     [InlineData("port add qemu:unix:/tmp/a b.sock", SwitchControlCommand.PortAdd, "qemu:unix:/tmp/a b.sock")]
     [InlineData("port del 3", SwitchControlCommand.PortDel, "3")]
     [InlineData("port del tap:x@ns", SwitchControlCommand.PortDel, "tap:x@ns")]
+    [InlineData("port unblock 2", SwitchControlCommand.PortUnblock, "2")]
+    [InlineData("port unblock qemu:unix:/tmp/vm0.sock", SwitchControlCommand.PortUnblock, "qemu:unix:/tmp/vm0.sock")]
     public void Control_requests_parse_and_format_back_to_the_same_line(string line, SwitchControlCommand command, string? argument)
     {
         Assert.True(SwitchControlRequest.TryParse(line, out var request, out var error), error);
@@ -25,6 +27,7 @@ public sealed class SwitchControlRequestTests
     [InlineData("port add", "unknown request")]
     [InlineData("port add ", "unknown request")]
     [InlineData("port del ", "unknown request")]
+    [InlineData("port unblock ", "unknown request")]
     [InlineData("PORT LIST", "unknown request")]
     [InlineData(" stats", "unknown request")]
     [InlineData("stats please", "unknown request")]

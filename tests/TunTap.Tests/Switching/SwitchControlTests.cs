@@ -79,6 +79,42 @@ public sealed class SwitchControlTests : IAsyncLifetime
         Assert.Empty(_runner.ListPorts());
     }
 
+    [Fact]
+    public async Task A_blocked_port_is_unblocked_over_control_by_id_or_name_and_forwards_again()
+    {
+        using (Parse(await _handler.HandleAsync("port add tap:a")))
+        using (Parse(await _handler.HandleAsync("port add tap:b")))
+        {
+        }
+
+        using var notBlocked = JsonDocument.Parse(await _handler.HandleAsync("port unblock tap:a"));
+        Assert.False(notBlocked.RootElement.GetProperty("ok").GetBoolean());
+        Assert.Contains("is not blocked", notBlocked.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        using var unknown = JsonDocument.Parse(await _handler.HandleAsync("port unblock 7"));
+        Assert.Contains("no port '7'", unknown.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        _runner.Switch.Block(0, "MAC flapping (test)");
+        using var blocked = Parse(await _handler.HandleAsync("port list"));
+        Assert.Equal("MAC flapping (test)", blocked.RootElement.GetProperty("ports")[0].GetProperty("blocked").GetString());
+        var frame = Frame(MacAddress.Broadcast, Mac(1));
+        _devices["a"].Inject(frame);
+        await Wait.UntilAsync(() => _runner.Switch.GetCounters(0).GetDropped(SwitchDropReason.Blocked) == 1, Timeout);
+
+        using var unblocked = Parse(await _handler.HandleAsync("port unblock 0"));
+        Assert.Equal("tap:a", unblocked.RootElement.GetProperty("unblocked").GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, unblocked.RootElement.GetProperty("unblocked").GetProperty("blocked").ValueKind);
+        Assert.False(_runner.Switch.IsBlocked(0));
+        _devices["a"].Inject(frame);
+        Assert.Equal(frame, await _devices["b"].ReadWrittenAsync(Timeout));
+
+        _runner.Switch.Block(1, "broadcast storm (test)");
+        using (Parse(await _handler.HandleAsync("port unblock tap:b")))
+        {
+        }
+
+        Assert.False(_runner.Switch.IsBlocked(1));
+    }
+
     [Theory]
     [InlineData("hello", "unknown request 'hello'")]
     [InlineData("port add eth0", "is not a port spec")]
