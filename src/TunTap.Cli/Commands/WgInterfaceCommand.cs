@@ -91,14 +91,13 @@ internal static class WgInterfaceCommand
         var deleted = false;
         try
         {
-            var options = new WireGuardInterfaceOptions { Mtu = mtu, TimeProvider = clock };
-            if (netns is not null)
+            // A socket stays in the namespace it was created in, whichever thread binds it (wg set listen-port).
+            var wg = new WireGuardInterface(device.Device, new WireGuardInterfaceOptions
             {
-                // A socket stays in the namespace it was created in, whichever thread binds it (wg set listen-port).
-                options = new WireGuardInterfaceOptions { Mtu = mtu, TimeProvider = clock, BindTransport = port => NetworkNamespace.Run(netns, () => WireGuardInterfaceOptions.BindDualStack(port)) };
-            }
-
-            var wg = new WireGuardInterface(device.Device, options);
+                Mtu = mtu,
+                TimeProvider = clock,
+                BindTransport = netns is null ? WireGuardInterfaceOptions.BindDualStack : port => NetworkNamespace.Run(netns, () => WireGuardInterfaceOptions.BindDualStack(port)),
+            });
             await using (wg.ConfigureAwait(false))
             {
                 await wg.StartAsync().ConfigureAwait(false);
