@@ -29,36 +29,28 @@ internal static class SwitchPortCommand
 
     private static Command CreateDel()
     {
-        var name = SwitchControlCall.SwitchName();
-        var port = new Argument<string>("PORT") { Description = "The port's id or name, as 'tuntap switch port list' shows them." };
-        var command = new Command("del", "Remove a port from a running switch (a TAP device it created is deleted, its MACs forgotten).") { name, port };
+        var command = CreateForPort("del", "Remove a port from a running switch (a TAP device it created is deleted, its MACs forgotten).", SwitchControlCommand.PortDel, "removed");
         command.Aliases.Add("delete");
-        command.SetAction((parse, cancellationToken) => SwitchControlCall.RunAsync(
-            parse.GetRequiredValue(name),
-            new SwitchControlRequest(SwitchControlCommand.PortDel, parse.GetRequiredValue(port)),
-            json: false,
-            answer =>
-            {
-                var row = SwitchControlCall.PortRow(answer.GetProperty("removed"));
-                Console.Out.WriteLine($"port {row[0]}: {row[1]} removed");
-            },
-            cancellationToken));
         return command;
     }
 
-    private static Command CreateUnblock()
+    private static Command CreateUnblock() =>
+        CreateForPort("unblock", "Let a port that loop protection blocked forward again now, without waiting for --block-time (it is blocked again if the loop persists).", SwitchControlCommand.PortUnblock, "unblocked");
+
+    /// <summary>A command <c>VERB NAME PORT</c> that sends <paramref name="request"/> for one port and prints <c>port ID: NAME DONE</c> from the answer's <paramref name="done"/> property.</summary>
+    private static Command CreateForPort(string verb, string description, SwitchControlCommand request, string done)
     {
         var name = SwitchControlCall.SwitchName();
         var port = new Argument<string>("PORT") { Description = "The port's id or name, as 'tuntap switch port list' shows them." };
-        var command = new Command("unblock", "Let a port that loop protection blocked forward again now, without waiting for --block-time (it is blocked again if the loop persists).") { name, port };
+        var command = new Command(verb, description) { name, port };
         command.SetAction((parse, cancellationToken) => SwitchControlCall.RunAsync(
             parse.GetRequiredValue(name),
-            new SwitchControlRequest(SwitchControlCommand.PortUnblock, parse.GetRequiredValue(port)),
+            new SwitchControlRequest(request, parse.GetRequiredValue(port)),
             json: false,
             answer =>
             {
-                var row = SwitchControlCall.PortRow(answer.GetProperty("unblocked"));
-                Console.Out.WriteLine($"port {row[0]}: {row[1]} unblocked");
+                var row = SwitchControlCall.PortRow(answer.GetProperty(done));
+                Console.Out.WriteLine($"port {row[0]}: {row[1]} {done}");
             },
             cancellationToken));
         return command;

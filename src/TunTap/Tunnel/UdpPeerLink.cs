@@ -125,31 +125,10 @@ internal sealed class UdpPeerLink : PeerLink
     /// </summary>
     public unsafe void Send(ReadOnlySpan<byte> frame)
     {
-        var added = false;
-        try
+        fixed (byte* data = frame)
         {
-            _socket.SafeHandle.DangerousAddRef(ref added);
-            var name = PeerName;
-            fixed (byte* data = frame)
-            fixed (byte* address = name.Span)
-            {
-                var vector = new IoVector { Base = data, Length = (nuint)frame.Length };
-                var message = new MessageHeader
-                {
-                    Name = name.IsEmpty ? null : address,
-                    NameLength = (uint)name.Length,
-                    Vectors = &vector,
-                    VectorCount = 1,
-                };
-                ThrowUnlessLost(SendMessage((int)_socket.SafeHandle.DangerousGetHandle(), &message));
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _socket.SafeHandle.DangerousRelease();
-            }
+            var vector = new IoVector { Base = data, Length = (nuint)frame.Length };
+            ThrowUnlessLost(SendMessage(&vector, 1, null, 0));
         }
     }
 
@@ -247,63 +226,38 @@ internal sealed class UdpPeerLink : PeerLink
         item->Type = UdpSegment;
         *(ushort*)(control + ControlMessageHeader.Size) = (ushort)datagram;
         long wire = 0;
-        var added = false;
-        try
+        fixed (byte* packet = body)
+        fixed (byte* headerBytes = headers)
         {
-            _socket.SafeHandle.DangerousAddRef(ref added);
-            var fd = (int)_socket.SafeHandle.DangerousGetHandle();
-            var name = PeerName;
-            fixed (byte* packet = body)
-            fixed (byte* headerBytes = headers)
-            fixed (byte* address = name.Span)
+            for (var first = 0; first < layout.Count; first += perSend)
             {
-                for (var first = 0; first < layout.Count; first += perSend)
+                var count = Math.Min(perSend, layout.Count - first);
+                nuint bytes = 0;
+                for (var k = 0; k < count; k++)
                 {
-                    var count = Math.Min(perSend, layout.Count - first);
-                    nuint bytes = 0;
-                    for (var k = 0; k < count; k++)
-                    {
-                        var s = first + k;
-                        var (offset, length) = layout.PayloadOf(s);
-                        vectors[2 * k] = new IoVector { Base = headerBytes + (s * layout.Stride), Length = (nuint)layout.Stride };
-                        vectors[(2 * k) + 1] = new IoVector { Base = packet + offset, Length = (nuint)length };
-                        bytes += (nuint)(layout.Stride + length);
-                    }
-
-                    var message = new MessageHeader
-                    {
-                        Name = name.IsEmpty ? null : address,
-                        NameLength = (uint)name.Length,
-                        Vectors = vectors,
-                        VectorCount = (nuint)(2 * count),
-                        Control = count > 1 ? control : null,
-                        ControlLength = count > 1 ? (nuint)SegmentControlSpace : 0,
-                    };
-
-                    var errno = SendMessage(fd, &message);
-                    if (errno == 0)
-                    {
-                        wire += (long)bytes;
-                        continue;
-                    }
-
-                    if (errno is Errno.EIO or Errno.EINVAL or Errno.EMSGSIZE or Errno.EOPNOTSUPP)
-                    {
-                        // Segments bigger than the path MTU, or no UDP GSO here: one by one from now on.
-                        _gso = false;
-                        _endpoint.Log($"peer {Description}: UDP segmentation offload refused ({Errno.Name(errno)}); sending datagrams one by one");
-                        return wire + SendSegmentsOneByOne(body, header, networkOffset, first, countSegmented: false);
-                    }
-
-                    ThrowUnlessLost(errno);
+                    var s = first + k;
+                    var (offset, length) = layout.PayloadOf(s);
+                    vectors[2 * k] = new IoVector { Base = headerBytes + (s * layout.Stride), Length = (nuint)layout.Stride };
+                    vectors[(2 * k) + 1] = new IoVector { Base = packet + offset, Length = (nuint)length };
+                    bytes += (nuint)(layout.Stride + length);
                 }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _socket.SafeHandle.DangerousRelease();
+
+                var errno = SendMessage(vectors, (nuint)(2 * count), count > 1 ? control : null, count > 1 ? SegmentControlSpace : 0);
+                if (errno == 0)
+                {
+                    wire += (long)bytes;
+                    continue;
+                }
+
+                if (errno is Errno.EIO or Errno.EINVAL or Errno.EMSGSIZE or Errno.EOPNOTSUPP)
+                {
+                    // Segments bigger than the path MTU, or no UDP GSO here: one by one from now on.
+                    _gso = false;
+                    _endpoint.Log($"peer {Description}: UDP segmentation offload refused ({Errno.Name(errno)}); sending datagrams one by one");
+                    return wire + SendSegmentsOneByOne(body, header, networkOffset, first, countSegmented: false);
+                }
+
+                ThrowUnlessLost(errno);
             }
         }
 
@@ -331,34 +285,61 @@ internal sealed class UdpPeerLink : PeerLink
     internal static int SegmentsPerSend(int datagram) => Math.Clamp(MaxGsoBytes / datagram, 1, MaxGsoSegments);
 
     /// <summary>
-    /// <c>sendmsg</c>, retried on EINTR and on a first ECONNREFUSED (an earlier datagram's ICMP
+    /// The one <c>sendmsg</c> of this link: <paramref name="count"/> pieces (and the ancillary data,
+    /// if any) to the peer, retried on EINTR and on a first ECONNREFUSED (an earlier datagram's ICMP
     /// port unreachable, reported instead of this send), waiting for room on EAGAIN; 0 when sent,
     /// else the errno.
     /// </summary>
-    private unsafe int SendMessage(int fd, MessageHeader* message)
+    private unsafe int SendMessage(IoVector* vectors, nuint count, byte* control, int controlLength)
     {
-        var refused = false;
-        while (true)
+        var added = false;
+        try
         {
-            if (Libc.Sendmsg(fd, message, 0) >= 0)
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            var fd = (int)_socket.SafeHandle.DangerousGetHandle();
+            var name = PeerName;
+            fixed (byte* address = name.Span)
             {
-                return 0;
-            }
+                var message = new MessageHeader
+                {
+                    Name = name.IsEmpty ? null : address,
+                    NameLength = (uint)name.Length,
+                    Vectors = vectors,
+                    VectorCount = count,
+                    Control = control,
+                    ControlLength = (nuint)controlLength,
+                };
+                var refused = false;
+                while (true)
+                {
+                    if (Libc.Sendmsg(fd, &message, 0) >= 0)
+                    {
+                        return 0;
+                    }
 
-            var errno = Syscall.LastErrno;
-            switch (errno)
+                    var errno = Syscall.LastErrno;
+                    switch (errno)
+                    {
+                        case Errno.EINTR:
+                            continue;
+                        case Errno.ECONNREFUSED when !refused:
+                            refused = true;
+                            continue;
+                        case Errno.EAGAIN:
+                            ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
+                            _ = DescriptorPoll.Wait(_socket.SafeHandle, Libc.POLLOUT, 100);
+                            continue;
+                        default:
+                            return errno;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (added)
             {
-                case Errno.EINTR:
-                    continue;
-                case Errno.ECONNREFUSED when !refused:
-                    refused = true;
-                    continue;
-                case Errno.EAGAIN:
-                    ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
-                    _ = DescriptorPoll.Wait(_socket.SafeHandle, Libc.POLLOUT, 100);
-                    continue;
-                default:
-                    return errno;
+                _socket.SafeHandle.DangerousRelease();
             }
         }
     }
